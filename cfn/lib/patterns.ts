@@ -1,0 +1,81 @@
+/**
+ * Building blocks more than one stack needs, so each is written once:
+ * a customer-managed KMS key, an encrypted log group.
+ */
+import { KMS, Logs } from 'cloudform-types';
+import { TemplateBuilder } from './template';
+import { getAtt, ref, sub } from './intrinsics';
+import { namePattern } from './names';
+import { tags } from './tags';
+
+export interface KmsKeyProps {
+  readonly description: string;
+  /** `alias/<alias>-${EnvironmentSuffix}` */
+  readonly alias: string;
+  /**
+   * Service principals (for example `logs`) allowed to use the key, each limited
+   * by the condition that names what they may encrypt.
+   */
+  readonly services?: ReadonlyArray<{ readonly principal: string; readonly actions: readonly string[]; readonly condition?: Record<string, unknown> }>;
+}
+
+/**
+ * A customer-managed key with rotation on. The account-root statement is the
+ * one AWS requires so the key stays manageable through IAM
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html);
+ * services get only the actions they need, under a condition.
+ */
+export function kmsKey(t: TemplateBuilder, id: string, props: KmsKeyProps): { arn: unknown; id: string } {
+  const statements: unknown[] = [
+    {
+      Sid: 'AccountAdministration',
+      Effect: 'Allow',
+      Principal: { AWS: sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root') },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+    ...(props.services ?? []).map((s) => ({
+      Sid: `Allow${s.principal.replace(/[^A-Za-z0-9]/g, '')}`,
+      Effect: 'Allow',
+      Principal: { Service: s.principal.includes('.') ? s.principal : sub(`${s.principal}.\${AWS::Region}.amazonaws.com`) },
+      Action: s.actions,
+      Resource: '*',
+      ...(s.condition !== undefined ? { Condition: s.condition } : {}),
+    })),
+  ];
+  t.resource(
+    id,
+    new KMS.Key({
+      Description: props.description,
+      EnableKeyRotation: true,
+      KeyPolicy: { Version: '2012-10-17', Statement: statements },
+      Tags: tags(),
+    }),
+    { deletionPolicy: 'Delete' },
+  );
+  t.resource(`${id}Alias`, new KMS.Alias({ AliasName: sub(`alias/${namePattern(props.alias)}`), TargetKeyId: ref(id) }));
+  return { arn: getAtt(id, 'Arn'), id };
+}
+
+/** Key-policy statement letting CloudWatch Logs use a key for this account's log groups only. */
+export const logsKeyService = {
+  principal: 'logs',
+  actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+  condition: {
+    ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub('arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*') },
+  },
+} as const;
+
+/** A log group encrypted with `keyArn`, retention from the shared LogRetentionDays parameter. */
+export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: unknown, keyArn: unknown): string {
+  return t.resource(
+    id,
+    new Logs.LogGroup({
+      LogGroupName: logGroupName as string,
+      RetentionInDays: ref('LogRetentionDays'),
+      KmsKeyId: keyArn as string,
+      Tags: tags(),
+    }),
+    { deletionPolicy: 'Delete' },
+  );
+}

@@ -1,0 +1,12 @@
+import { TemplateBuilder } from './template';
+
+/** A nested stack: its template generator and its place in the root template. */
+export interface NestedStackDefinition {
+  /** File name without .json in cfn/templates/, and the logical ID in TapStack.json. */
+  readonly templateName: `${string}Stack`;
+  /** Builds the template. Pure: no I/O, no clock, no randomness. */
+  build(): TemplateBuilder;
+}
+
+/** Root parameter carrying the content-addressed S3 URL of a nested template. */
+export const templateUrlParameter = (templateName: string): string => `${templateName}TemplateUrl`;

@@ -1,0 +1,235 @@
+/**
+ * NetworkStack: a private-only VPC across three AZs. Nothing in tap needs the
+ * internet, so there is no internet or NAT gateway: AWS APIs are reached through
+ * gateway endpoints (S3, DynamoDB) and interface endpoints (SSM, Secrets Manager).
+ */
+import { EC2, IAM } from 'cloudform-types';
+import { TemplateBuilder } from './lib/template';
+import { NestedStackDefinition } from './lib/stack';
+import { shared, ParameterDef } from './lib/params';
+import { az, getAtt, ref, sub, Fn } from './lib/intrinsics';
+import { Exports, namePattern, resourceName } from './lib/names';
+import { tags } from './lib/tags';
+import { encryptedLogGroup, kmsKey, logsKeyService } from './lib/patterns';
+
+const CIDR_PATTERN =
+  '^(10|172\\.(1[6-9]|2[0-9]|3[01])|192\\.168)(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){2,3}/(1[6-9]|2[0-8])$';
+
+const cidrParameter = (what: string, defaultCidr: string): ParameterDef => ({
+  Type: 'String',
+  Description: `IPv4 CIDR block of ${what}.`,
+  AllowedPattern: CIDR_PATTERN,
+  Default: defaultCidr,
+  ConstraintDescription: 'Must be a private (RFC 1918) IPv4 CIDR block with a prefix length from /16 to /28.',
+});
+
+export const AZ_COUNT = 3;
+
+export const NetworkParameters = {
+  VpcCidr: cidrParameter('the VPC', '10.40.0.0/16'),
+  PrivateSubnet1Cidr: cidrParameter('the private subnet in the first availability zone', '10.40.0.0/20'),
+  PrivateSubnet2Cidr: cidrParameter('the private subnet in the second availability zone', '10.40.16.0/20'),
+  PrivateSubnet3Cidr: cidrParameter('the private subnet in the third availability zone', '10.40.32.0/20'),
+} as const satisfies Record<string, ParameterDef>;
+
+/**
+ * AWS APIs the VPC functions call, reached privately. The validator reads SSM
+ * and Secrets Manager; the migration function the same. Lambda delivers logs and
+ * X-Ray traces itself, outside the function's ENI, so no endpoint is needed for them.
+ */
+export const INTERFACE_ENDPOINT_SERVICES = ['ssm', 'secretsmanager'] as const;
+export const GATEWAY_ENDPOINT_SERVICES = ['s3', 'dynamodb'] as const;
+
+const subnetIds = [1, 2, 3].map((i) => `PrivateSubnet${i}`);
+
+function build(): TemplateBuilder {
+  const t = new TemplateBuilder('NetworkStack', 'tap network: private VPC across three AZs, VPC endpoints, flow logs, security groups.');
+  t.parametersFrom({ ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'LogRetentionDays'), ...NetworkParameters });
+
+  t.resource(
+    'Vpc',
+    new EC2.VPC({
+      CidrBlock: ref('VpcCidr'),
+      EnableDnsHostnames: true, // interface endpoints with private DNS need both
+      EnableDnsSupport: true,
+      Tags: tags({ Name: resourceName('tap-vpc') }),
+    }),
+  );
+
+  t.resource('PrivateRouteTable', new EC2.RouteTable({ VpcId: ref('Vpc'), Tags: tags({ Name: resourceName('tap-private') }) }));
+
+  subnetIds.forEach((id, i) => {
+    t.resource(
+      id,
+      new EC2.Subnet({
+        VpcId: ref('Vpc'),
+        CidrBlock: ref(`${id}Cidr`),
+        AvailabilityZone: az(i),
+        MapPublicIpOnLaunch: false,
+        Tags: tags({ Name: resourceName(`tap-private-${i + 1}`) }),
+      }),
+    );
+    t.resource(`${id}RouteTableAssociation`, new EC2.SubnetRouteTableAssociation({ SubnetId: ref(id), RouteTableId: ref('PrivateRouteTable') }));
+  });
+
+  // Security groups: the database admits MySQL from the functions only; the
+  // endpoints admit HTTPS from inside the VPC only. Egress is explicit, which
+  // removes the default allow-all rule.
+  t.resource(
+    'LambdaSecurityGroup',
+    new EC2.SecurityGroup({
+      GroupDescription: 'tap Lambda functions: egress to Aurora and HTTPS to VPC endpoints only',
+      GroupName: resourceName('tap-lambda'),
+      VpcId: ref('Vpc'),
+      // HTTPS egress goes to the VPC CIDR (interface endpoints) and, for the S3 and
+      // DynamoDB gateway endpoints, to AWS prefix lists whose IDs CloudFormation cannot
+      // look up; without an internet or NAT gateway no other destination is routable.
+      SecurityGroupEgress: [
+        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to VPC endpoints (no internet route exists)' }),
+      ],
+      Tags: tags({ Name: resourceName('tap-lambda') }),
+    }),
+  );
+  t.resource(
+    'LambdaToDatabaseEgress',
+    new EC2.SecurityGroupEgress({
+      GroupId: getAtt('LambdaSecurityGroup', 'GroupId'),
+      IpProtocol: 'tcp',
+      FromPort: 3306,
+      ToPort: 3306,
+      DestinationSecurityGroupId: getAtt('DatabaseSecurityGroup', 'GroupId'),
+      Description: 'MySQL to Aurora',
+    }),
+  );
+  t.resource(
+    'DatabaseSecurityGroup',
+    new EC2.SecurityGroup({
+      GroupDescription: 'tap Aurora cluster: MySQL from the Lambda security group only',
+      GroupName: resourceName('tap-database'),
+      VpcId: ref('Vpc'),
+      SecurityGroupIngress: [
+        new EC2.SecurityGroup.Ingress({
+          IpProtocol: 'tcp',
+          FromPort: 3306,
+          ToPort: 3306,
+          SourceSecurityGroupId: getAtt('LambdaSecurityGroup', 'GroupId'),
+          Description: 'MySQL from tap Lambda functions',
+        }),
+      ],
+      // Aurora initiates no connections; a self-referencing rule replaces the default allow-all egress.
+      SecurityGroupEgress: [
+        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, CidrIp: ref('VpcCidr'), Description: 'Aurora replication inside the VPC' }),
+      ],
+      Tags: tags({ Name: resourceName('tap-database') }),
+    }),
+  );
+  t.resource(
+    'EndpointSecurityGroup',
+    new EC2.SecurityGroup({
+      GroupDescription: 'tap interface VPC endpoints: HTTPS from inside the VPC only',
+      GroupName: resourceName('tap-endpoints'),
+      VpcId: ref('Vpc'),
+      SecurityGroupIngress: [
+        new EC2.SecurityGroup.Ingress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'HTTPS from inside the VPC' }),
+      ],
+      SecurityGroupEgress: [
+        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'Responses stay inside the VPC' }),
+      ],
+      Tags: tags({ Name: resourceName('tap-endpoints') }),
+    }),
+  );
+
+  for (const service of GATEWAY_ENDPOINT_SERVICES) {
+    t.resource(
+      `${capitalize(service)}GatewayEndpoint`,
+      new EC2.VPCEndpoint({
+        VpcId: ref('Vpc'),
+        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
+        VpcEndpointType: 'Gateway',
+        RouteTableIds: [ref('PrivateRouteTable')],
+      }),
+    );
+  }
+  for (const service of INTERFACE_ENDPOINT_SERVICES) {
+    t.resource(
+      `${capitalize(service)}InterfaceEndpoint`,
+      new EC2.VPCEndpoint({
+        VpcId: ref('Vpc'),
+        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        SubnetIds: subnetIds.map(ref),
+        SecurityGroupIds: [ref('EndpointSecurityGroup')],
+      }),
+    );
+  }
+
+  // Flow logs: every accepted and rejected flow, to an encrypted log group.
+  const key = kmsKey(t, 'NetworkKey', { description: 'tap network: encrypts VPC flow logs', alias: 'tap-network', services: [logsKeyService] });
+  encryptedLogGroup(t, 'FlowLogGroup', sub(`/tap/${namePattern('vpc-flow-logs')}`), key.arn);
+  t.resource(
+    'FlowLogRole',
+    new IAM.Role({
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+              ArnLike: { 'aws:SourceArn': sub('arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*') },
+            },
+          },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: 'deliver-flow-logs',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+                Resource: [getAtt('FlowLogGroup', 'Arn')],
+              },
+            ],
+          },
+        },
+      ],
+      Tags: tags(),
+    }),
+  );
+  t.resource(
+    'VpcFlowLog',
+    new EC2.FlowLog({
+      ResourceId: ref('Vpc'),
+      ResourceType: 'VPC',
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+      LogGroupName: ref('FlowLogGroup'),
+      DeliverLogsPermissionArn: getAtt('FlowLogRole', 'Arn'),
+      MaxAggregationInterval: 600,
+      Tags: tags({ Name: resourceName('tap-vpc-flow-log') }),
+    }),
+  );
+
+  const e = Exports.network;
+  t.output('VpcId', ref('Vpc'), { description: 'VPC ID', exportKey: e.vpcId });
+  t.output('VpcCidr', ref('VpcCidr'), { description: 'VPC CIDR block', exportKey: e.vpcCidr });
+  subnetIds.forEach((id, i) => {
+    const key = [e.privateSubnet1Id, e.privateSubnet2Id, e.privateSubnet3Id][i];
+    t.output(`${id}Id`, ref(id), { description: `Private subnet in availability zone ${i + 1}`, exportKey: key });
+  });
+  t.output('PrivateSubnetIds', Fn.Join(',', subnetIds.map(ref)), { description: 'Comma-separated private subnet IDs', exportKey: e.privateSubnetIds });
+  t.output('LambdaSecurityGroupId', getAtt('LambdaSecurityGroup', 'GroupId'), { description: 'Security group of the VPC functions', exportKey: e.lambdaSecurityGroupId });
+  t.output('DatabaseSecurityGroupId', getAtt('DatabaseSecurityGroup', 'GroupId'), { description: 'Security group of the Aurora cluster', exportKey: e.databaseSecurityGroupId });
+  t.output('EndpointSecurityGroupId', getAtt('EndpointSecurityGroup', 'GroupId'), { description: 'Security group of the interface endpoints', exportKey: e.endpointSecurityGroupId });
+  return t;
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+export const NetworkStack: NestedStackDefinition = { templateName: 'NetworkStack', build };

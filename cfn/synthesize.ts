@@ -1,0 +1,24 @@
+/**
+ * Pure synthesis: every template as canonical JSON, the root last (it derives
+ * its parameters and wiring from the nested templates).
+ */
+import * as path from 'path';
+import { JsonObject, renderTemplate } from './lib/template';
+import { NESTED_STACKS, ROOT_TEMPLATE_NAME } from './stacks';
+import { buildRoot } from './root';
+
+export const TEMPLATES_DIR = path.join(__dirname, 'templates');
+
+/** name -> template, nested stacks first, then TapStack. */
+export function synthesize(): Map<string, JsonObject> {
+  const nested = new Map<string, JsonObject>();
+  for (const def of NESTED_STACKS) nested.set(def.templateName, def.build().toJSON());
+  const all = new Map(nested);
+  all.set(ROOT_TEMPLATE_NAME, buildRoot(nested).toJSON());
+  return all;
+}
+
+/** name -> exact file bytes. */
+export function renderAll(templates: ReadonlyMap<string, JsonObject>): Map<string, string> {
+  return new Map([...templates].map(([name, t]) => [name, renderTemplate(t)]));
+}

@@ -1,0 +1,69 @@
+/**
+ * Template assertions in the spirit of aws-cdk-lib/assertions: small partial
+ * matchers over the generated JSON.
+ */
+import { Json, JsonObject } from '../../cfn/lib/template';
+import { synthesize } from '../../cfn/synthesize';
+
+let cached: Map<string, JsonObject> | undefined;
+
+/** All templates, synthesized once per test file. */
+export function templates(): Map<string, JsonObject> {
+  cached ??= synthesize();
+  return cached;
+}
+
+export function template(name: string): JsonObject {
+  const t = templates().get(name);
+  if (t === undefined) throw new Error(`no template named ${name}; have ${[...templates().keys()].join(', ')}`);
+  return t;
+}
+
+export type Resource = { Type: string; Properties?: JsonObject; Condition?: string; DependsOn?: string | string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: JsonObject };
+
+export const resources = (t: JsonObject): Record<string, Resource> => (t.Resources ?? {}) as unknown as Record<string, Resource>;
+
+/** Resources of one type, by logical ID. */
+export function resourcesOfType(t: JsonObject, type: string): Record<string, Resource> {
+  return Object.fromEntries(Object.entries(resources(t)).filter(([, r]) => r.Type === type));
+}
+
+/** The single resource of `type`; fails if there is not exactly one. */
+export function onlyResource(t: JsonObject, type: string): [string, Resource] {
+  const found = Object.entries(resourcesOfType(t, type));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}: ${found.map(([id]) => id).join(', ')}`);
+  return found[0];
+}
+
+/** True when `actual` contains everything in `expected` (objects partially, arrays element-wise and in full). */
+export function matchesPartial(actual: Json | undefined, expected: unknown): boolean {
+  if (expected === null || typeof expected !== 'object') return actual === expected;
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matchesPartial(actual[i], e));
+  }
+  if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+  return Object.entries(expected).every(([k, v]) => matchesPartial((actual as JsonObject)[k], v));
+}
+
+/** Asserts some resource of `type` has properties matching `partial`; returns its logical ID. */
+export function hasResourceProperties(t: JsonObject, type: string, partial: Record<string, unknown>): string {
+  const candidates = Object.entries(resourcesOfType(t, type));
+  const hit = candidates.find(([, r]) => matchesPartial(r.Properties ?? {}, partial));
+  if (hit === undefined) {
+    throw new Error(
+      `no ${type} matches ${JSON.stringify(partial)}; candidates:\n${candidates.map(([id, r]) => `${id}: ${JSON.stringify(r.Properties)}`).join('\n')}`,
+    );
+  }
+  return hit[0];
+}
+
+/** Every value anywhere under `value` for which `pred` holds, with its JSON path. */
+export function findValues(value: Json | undefined, pred: (v: Json, path: string) => boolean, path = ''): Array<{ path: string; value: Json }> {
+  const out: Array<{ path: string; value: Json }> = [];
+  if (value === undefined) return out;
+  if (pred(value, path)) out.push({ path, value });
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) out.push(...findValues(v as Json, pred, `${path}/${k}`));
+  }
+  return out;
+}
