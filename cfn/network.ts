@@ -116,7 +116,7 @@ function build(): TemplateBuilder {
           Description: 'MySQL from tap Lambda functions',
         }),
       ],
-      // Aurora initiates no connections; a self-referencing rule replaces the default allow-all egress.
+      // Aurora initiates no connections outside the VPC; an explicit rule replaces the default allow-all egress.
       SecurityGroupEgress: [
         new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, CidrIp: ref('VpcCidr'), Description: 'Aurora replication inside the VPC' }),
       ],
