@@ -1,3 +1,56 @@
-// tap: the Pulumi program. It only reads configuration and wires components
-// (see components/); the templates it deploys are generated in cfn/.
-export {};
+// tap: the Pulumi program. It validates the configuration before declaring any
+// resource, then wires components/: every region stack owns its image and its
+// template artifacts; the primary also owns the StackSet and both instances.
+// Deployment order and teardown: docs/readme-parts/deploy.md.
+import * as pulumi from '@pulumi/pulumi';
+import { loadConfig } from './components/config';
+import { LambdaImage } from './components/lambdaImage';
+import { stackSetName as nameOfStackSet } from './components/names';
+import { StackSetRoles } from './components/stackSetRoles';
+import { sharedParameterValues } from './components/stackSetParameters';
+import { TemplateArtifacts } from './components/templateArtifacts';
+import { TransactionStackSet } from './components/transactionStackSet';
+import type { PrimaryConfig } from './components/validateConfig';
+
+const config = loadConfig();
+const { environmentSuffix, tags } = config;
+
+const image = new LambdaImage('lambda', { environmentSuffix, retainCount: config.imageRetainCount, imageUri: config.imageUri, tags });
+const artifacts = new TemplateArtifacts('templates', { environmentSuffix, tags });
+
+/** The primary's StackSet, fed by this stack's artifacts and the secondary stack's outputs. */
+function deployStackSet(c: PrimaryConfig) {
+  const secondary = new pulumi.StackReference(c.secondaryStack);
+  const name = nameOfStackSet(environmentSuffix);
+  const roles = c.stackSetRoles.create
+    ? new StackSetRoles('stackset-roles', { environmentSuffix, stackSetName: name, regions: [c.primaryRegion, c.secondaryRegion], tags })
+    : c.stackSetRoles;
+  const stackSet = new TransactionStackSet('transactions', {
+    environmentSuffix,
+    tags,
+    parameters: sharedParameterValues(c),
+    administrationRoleArn: roles.administrationRoleArn,
+    executionRoleName: roles.executionRoleName,
+    primary: { region: c.primaryRegion, imageUri: image.imageUri, templateUrls: artifacts.templateUrls },
+    secondary: {
+      region: c.secondaryRegion,
+      imageUri: secondary.requireOutput('imageUri').apply((v) => v as string),
+      templateUrls: secondary.requireOutput('templateUrls').apply((v) => v as Record<string, string>),
+    },
+  });
+  const byRegion = <T>(own: pulumi.Input<T>, other: pulumi.Input<T>) => pulumi.output({ [c.primaryRegion]: own, [c.secondaryRegion]: other });
+  return { stackSet, imageUris: byRegion(image.imageUri, secondary.requireOutput('imageUri')), templateUrls: byRegion(artifacts.templateUrls, secondary.requireOutput('templateUrls')) };
+}
+const primary = config.role === 'primary' ? deployStackSet(config) : undefined;
+
+/** This region's artifacts (the primary reads the secondary's through a StackReference). */
+export const imageUri = image.imageUri;
+export const templateUrls = artifacts.templateUrls;
+/** Primary only. */
+export const stackSetName = primary?.stackSet.stackSetName;
+export const stackSetId = primary?.stackSet.stackSetId;
+export const instanceIds = primary?.stackSet.instanceIds;
+export const stackIds = primary?.stackSet.stackIds;
+export const deploymentStamps = primary?.stackSet.deploymentStamps;
+export const imageUris = primary?.imageUris;
+export const templateUrlsByRegion = primary?.templateUrls;

@@ -140,28 +140,25 @@ function build(): TemplateBuilder {
   );
 
   for (const service of GATEWAY_ENDPOINT_SERVICES) {
-    t.resource(
-      `${capitalize(service)}GatewayEndpoint`,
-      new EC2.VPCEndpoint({
-        VpcId: ref('Vpc'),
-        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
-        VpcEndpointType: 'Gateway',
-        RouteTableIds: [ref('PrivateRouteTable')],
-      }),
-    );
+    // rawResource: cloudform-types 7.5.0's VPCEndpoint lacks Tags (CloudFormation added them in 2024).
+    t.rawResource(`${capitalize(service)}GatewayEndpoint`, 'AWS::EC2::VPCEndpoint', {
+      VpcId: ref('Vpc'),
+      ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
+      VpcEndpointType: 'Gateway',
+      RouteTableIds: [ref('PrivateRouteTable')],
+      Tags: tags({ Name: resourceName(`tap-${service}`) }),
+    });
   }
   for (const service of INTERFACE_ENDPOINT_SERVICES) {
-    t.resource(
-      `${capitalize(service)}InterfaceEndpoint`,
-      new EC2.VPCEndpoint({
-        VpcId: ref('Vpc'),
-        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
-        VpcEndpointType: 'Interface',
-        PrivateDnsEnabled: true,
-        SubnetIds: subnetIds.map(ref),
-        SecurityGroupIds: [ref('EndpointSecurityGroup')],
-      }),
-    );
+    t.rawResource(`${capitalize(service)}InterfaceEndpoint`, 'AWS::EC2::VPCEndpoint', {
+      VpcId: ref('Vpc'),
+      ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+      SubnetIds: subnetIds.map(ref),
+      SecurityGroupIds: [ref('EndpointSecurityGroup')],
+      Tags: tags({ Name: resourceName(`tap-${service}`) }),
+    });
   }
 
   // Flow logs: every accepted and rejected flow, to an encrypted log group.

@@ -4,7 +4,12 @@
  */
 import { NestedStackDefinition } from './lib/stack';
 import { NetworkStack } from './network';
+import { StorageStack } from './storage';
+import { DatabaseStack } from './database';
+import { ComputeStack } from './compute';
+import { MonitoringStack } from './monitoring';
+import { DnsStack } from './dns';
 
-export const NESTED_STACKS: readonly NestedStackDefinition[] = [NetworkStack];
+export const NESTED_STACKS: readonly NestedStackDefinition[] = [NetworkStack, StorageStack, DatabaseStack, ComputeStack, MonitoringStack, DnsStack];
 
 export const ROOT_TEMPLATE_NAME = 'TapStack';

@@ -6,22 +6,28 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { synthesize, renderAll, TEMPLATES_DIR } from './synthesize';
-import { validateAll } from './validate';
+import { validateAll, guardSuppressionSummary } from './validate';
 import { formatFinding } from './validate/types';
 import { summarize } from './summary';
+import { writeReviewDocs } from './review/docs';
 
 function main(argv: readonly string[]): number {
   const skipLint = argv.includes('--no-lint');
+  const skipGuard = argv.includes('--no-guard');
   const templates = synthesize();
-  const findings = validateAll(templates, { lint: !skipLint });
+  const findings = validateAll(templates, { lint: !skipLint, guard: !skipGuard });
   process.stdout.write(summarize(templates));
   if (findings.length > 0) {
     process.stderr.write(`\nsynth: ${findings.length} validation finding(s); templates NOT written:\n`);
     for (const f of findings) process.stderr.write(`  ${formatFinding(f)}\n`);
     return 1;
   }
+  // Every Control Tower exception, with its reason, on every synth (validation has proven each still matches a failure).
+  process.stdout.write(`\n${skipGuard ? 'guard suppressions: not checked (--no-guard)\n' : guardSuppressionSummary(templates)}`);
   writeTemplates(renderAll(templates));
   process.stdout.write(`\nwrote ${templates.size} templates to ${path.relative(process.cwd(), TEMPLATES_DIR)}/\n`);
+  // Generated docs (diagram, deployment plan) follow the templates they describe (issue 9).
+  process.stdout.write(`wrote ${writeReviewDocs(templates).join(', ')}\n`);
   return 0;
 }
 

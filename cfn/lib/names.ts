@@ -29,12 +29,53 @@ export const Names = {
   dbSecret: 'aurora-credentials',
   sessionTable: 'sessions',
   auditBucket: 'audit-logs',
+  /** S3 server access logs of the audit bucket (SSE-S3: log delivery cannot write to SSE-KMS buckets). */
+  auditAccessLogsBucket: 'audit-access-logs',
+  /**
+   * KMS alias `alias/tap-audit-logs-<suffix>` of the audit bucket's key in each
+   * region: the primary's replication names the secondary's key by this alias
+   * ARN, and writers can scope kms:GenerateDataKey to it (kms:ResourceAliases).
+   */
+  auditKeyAlias: 'tap-audit-logs',
+  /**
+   * KMS alias `alias/tap-database-<suffix>` of DatabaseStack's key in each region:
+   * the primary's session global table names the secondary replica's key by this
+   * alias ARN, and readers can scope kms:Decrypt to it (kms:ResourceAliases).
+   */
+  databaseKeyAlias: 'tap-database',
   validatorFunction: 'transaction-validator',
   migrationFunction: 'schema-migrator',
   gateFunction: 'deployment-gate',
   httpApi: 'transactions-api',
   alarmTopic: 'tap-alarms',
   deploymentHealthAlarm: 'deployment-health',
+  /**
+   * The StackSet is named `tap-<suffix>`, so its stack instances (and the root's
+   * nested stacks) are named `StackSet-tap-<suffix>-<uuid>...`: the gate's
+   * cloudformation:DescribeStacks is scoped to that prefix.
+   */
+  stackSet: 'tap',
+} as const;
+
+/**
+ * Environment variables ComputeStack sets on the functions. The Python side names
+ * the same variables in lambda/tap/env.py (COMPUTE_STACK_VARIABLES); a test keeps
+ * the two lists equal. Values are names (SSM parameter names, table and bucket
+ * names), never an endpoint or a secret.
+ */
+export const LambdaEnv = {
+  environmentSuffix: 'TAP_ENVIRONMENT_SUFFIX',
+  dbWriterEndpointParam: 'DB_WRITER_ENDPOINT_PARAM',
+  dbReaderEndpointParam: 'DB_READER_ENDPOINT_PARAM',
+  dbPortParam: 'DB_PORT_PARAM',
+  dbSecretArnParam: 'DB_SECRET_ARN_PARAM',
+  dbName: 'DB_NAME',
+  sessionTableName: 'SESSION_TABLE_NAME',
+  auditBucketName: 'AUDIT_BUCKET_NAME',
+  maxAmount: 'MAX_AMOUNT',
+  clockSkewSeconds: 'CLOCK_SKEW_SECONDS',
+  configTtlSeconds: 'CONFIG_TTL_SECONDS',
+  logLevel: 'LOG_LEVEL',
 } as const;
 
 /** SSM parameters the database stack writes and the functions read at run time. */
@@ -68,6 +109,7 @@ export const Exports = {
   storage: {
     auditBucketName: 'AuditBucketName',
     auditBucketArn: 'AuditBucketArn',
+    auditKeyArn: 'AuditKeyArn',
   },
   database: {
     writerEndpoint: 'DbWriterEndpoint',
@@ -93,6 +135,22 @@ export const Exports = {
     alarmTopicArn: 'AlarmTopicArn',
     deploymentHealthAlarmName: 'DeploymentHealthAlarmName',
     deploymentHealthAlarmArn: 'DeploymentHealthAlarmArn',
+    auroraConnectionsAlarmName: 'AuroraConnectionsAlarmName',
+    auroraConnectionsAlarmArn: 'AuroraConnectionsAlarmArn',
+    auroraCpuAlarmName: 'AuroraCpuAlarmName',
+    auroraCpuAlarmArn: 'AuroraCpuAlarmArn',
+    auroraFreeableMemoryAlarmName: 'AuroraFreeableMemoryAlarmName',
+    auroraFreeableMemoryAlarmArn: 'AuroraFreeableMemoryAlarmArn',
+    validatorErrorRateAlarmName: 'ValidatorErrorRateAlarmName',
+    validatorErrorRateAlarmArn: 'ValidatorErrorRateAlarmArn',
+    validatorThrottlesAlarmName: 'ValidatorThrottlesAlarmName',
+    validatorThrottlesAlarmArn: 'ValidatorThrottlesAlarmArn',
+    validatorDurationAlarmName: 'ValidatorDurationAlarmName',
+    validatorDurationAlarmArn: 'ValidatorDurationAlarmArn',
+    api5xxRateAlarmName: 'Api5xxRateAlarmName',
+    api5xxRateAlarmArn: 'Api5xxRateAlarmArn',
+    sessionTableThrottlesAlarmName: 'SessionTableThrottlesAlarmName',
+    sessionTableThrottlesAlarmArn: 'SessionTableThrottlesAlarmArn',
   },
 } as const;
 

@@ -56,13 +56,13 @@ export const SharedParameters = {
     Type: 'String',
     Description: 'Region that serves traffic in normal operation and replicates audit logs to the secondary.',
     AllowedPattern: REGION_PATTERN,
-    ConstraintDescription: 'Must be a region code such as us-east-1.',
+    ConstraintDescription: 'Must be a region code: two lowercase letters, a direction and a digit (templates never name a region literally).',
   },
   SecondaryRegion: {
     Type: 'String',
     Description: 'Failover region; receives audit-log replicas and the session-table replica.',
     AllowedPattern: REGION_PATTERN,
-    ConstraintDescription: 'Must be a region code such as eu-west-1.',
+    ConstraintDescription: 'Must be a region code: two lowercase letters, a direction and a digit (templates never name a region literally).',
   },
   LogRetentionDays: {
     Type: 'Number',

@@ -42,6 +42,16 @@ export function kmsKey(t: TemplateBuilder, id: string, props: KmsKeyProps): { ar
       Resource: '*',
       ...(s.condition !== undefined ? { Condition: s.condition } : {}),
     })),
+    // Control Tower CT.KMS.PR.3: only AWS services acting for a resource may create grants.
+    // https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html#ct-kms-pr-3-description
+    {
+      Sid: 'DenyGrantsExceptForAwsServices',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    },
   ];
   t.resource(
     id,
@@ -76,6 +86,13 @@ export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: 
       KmsKeyId: keyArn as string,
       Tags: tags(),
     }),
-    { deletionPolicy: 'Delete' },
+    {
+      deletionPolicy: 'Delete',
+      // cfn-guard cannot resolve the Ref; CT.CLOUDWATCH.PR.2 holds for every value the parameter accepts.
+      guardSuppressions: {
+        cloudwatch_log_group_retention_period_check:
+          'RetentionInDays is the LogRetentionDays parameter, whose AllowedValues are all >= 365 days (CT.CLOUDWATCH.PR.2); retention is configurable per environment',
+      },
+    },
   );
 }

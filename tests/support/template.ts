@@ -67,3 +67,30 @@ export function findValues(value: Json | undefined, pred: (v: Json, path: string
   }
   return out;
 }
+
+/** One statement of an identity policy (IAM Role, Policy or ManagedPolicy), with where it sits. */
+export interface PolicyStatementAt {
+  readonly resource: string;
+  readonly type: string;
+  readonly statement: JsonObject;
+}
+
+const IDENTITY_POLICY_TYPES = ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'];
+
+/** Every statement of every identity policy in `t` (inline role policies included; trust policies not). */
+export function identityPolicyStatements(t: JsonObject): PolicyStatementAt[] {
+  const out: PolicyStatementAt[] = [];
+  for (const [id, r] of Object.entries(resources(t))) {
+    if (!IDENTITY_POLICY_TYPES.includes(r.Type)) continue;
+    const props = r.Properties ?? {};
+    const documents = r.Type === 'AWS::IAM::Role' ? ((props.Policies ?? []) as JsonObject[]).map((p) => p.PolicyDocument) : [props.PolicyDocument];
+    for (const doc of documents) {
+      const statements = ((doc as JsonObject | undefined)?.Statement ?? []) as Json;
+      for (const s of Array.isArray(statements) ? statements : [statements]) out.push({ resource: id, type: r.Type, statement: s as JsonObject });
+    }
+  }
+  return out;
+}
+
+/** A Json value as a list (IAM allows a single string where a list is expected). */
+export const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);

@@ -1,0 +1,505 @@
+/**
+ * ComputeStack: the three functions of the one container image (transaction
+ * validator, schema-migration custom resource, deployment gate), one
+ * least-privilege role each, and the HTTP API clients call.
+ *
+ * No deploy-time link to the database (issue 4, item 3): the functions learn
+ * where Aurora is at run time, from SSM parameter names derived from the suffix;
+ * IAM statements on database-owned things use ARNs derived the same way. The
+ * only imports are NetworkStack's, so ComputeStack deploys beside DatabaseStack.
+ */
+import { ApiGatewayV2, IAM, Lambda } from 'cloudform-types';
+import { TemplateBuilder } from './lib/template';
+import { NestedStackDefinition } from './lib/stack';
+import { IS_PRIMARY_REGION, ParameterDef, shared } from './lib/params';
+import { getAtt, iff, ref, sub, IntrinsicFunction, Value } from './lib/intrinsics';
+import {
+  DATABASE_NAME,
+  Exports,
+  LambdaEnv,
+  Names,
+  SUFFIX,
+  SsmPaths,
+  globalNamePattern,
+  importValue,
+  namePattern,
+  resourceName,
+} from './lib/names';
+import { tagMap, tags } from './lib/tags';
+import { encryptedLogGroup, kmsKey, logsKeyService } from './lib/patterns';
+import { Permissions, WILDCARD_REASONS_KEY } from './lib/iam';
+
+/**
+ * An ECR image pinned by digest. A tag is refused: CloudFormation updates a
+ * function only when ImageUri changes, so a re-pushed tag would never deploy,
+ * and a digest is what was reviewed. Lambda pulls from the function's own region
+ * (https://docs.aws.amazon.com/lambda/latest/dg/images-create.html); the Pulumi
+ * program passes each region its own repository's URI.
+ */
+export const IMAGE_URI_PATTERN =
+  '^[0-9]{12}\\.dkr\\.ecr\\.[a-z]{2}(-gov)?-[a-z]+-[0-9]\\.amazonaws\\.com(\\.cn)?/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*@sha256:[a-f0-9]{64}$';
+
+const memory = (fn: string, defaultMb: number): ParameterDef => ({
+  Type: 'Number',
+  Description: `Memory of the ${fn} function in MB (CPU scales with it).`,
+  MinValue: 128,
+  MaxValue: 10240,
+  Default: defaultMb,
+  ConstraintDescription: 'Must be 128 to 10240 MB (Lambda limits).',
+});
+
+export const ComputeParameters = {
+  ImageUri: {
+    Type: 'String',
+    Description: 'Lambda container image of this region, pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>.',
+    AllowedPattern: IMAGE_URI_PATTERN,
+    ConstraintDescription: 'Must be an ECR image URI pinned by a sha256 digest; a tag is refused (CloudFormation only updates a function when the URI changes).',
+  },
+  ValidatorMemorySize: memory('transaction validator', 1024),
+  MigrationMemorySize: memory('schema-migration', 512),
+  GateMemorySize: memory('deployment gate', 256),
+  ValidatorTimeoutSeconds: {
+    Type: 'Number',
+    Description: 'Timeout of the transaction validator in seconds; below the HTTP API integration limit of 30 s, after which the client gets 503 anyway.',
+    MinValue: 3,
+    MaxValue: 29,
+    Default: 10,
+    ConstraintDescription: 'Must be 3 to 29 seconds (the HTTP API waits at most 30 s for an integration).',
+  },
+  ValidatorReservedConcurrency: {
+    Type: 'Number',
+    Description: 'Concurrency reserved for the validator: guaranteed capacity, and a ceiling that protects Aurora connections. The account quota must keep 100 unreserved.',
+    MinValue: 1,
+    MaxValue: 5000,
+    Default: 100,
+    ConstraintDescription: 'Must be 1 to 5000 (and fit the account concurrency quota, which keeps 100 unreserved).',
+  },
+  ApiThrottlingBurstLimit: {
+    Type: 'Number',
+    Description: 'Default-route burst limit of the HTTP API (requests).',
+    MinValue: 1,
+    MaxValue: 5000,
+    Default: 200,
+    ConstraintDescription: 'Must be 1 to 5000 (the account-level API Gateway burst quota).',
+  },
+  ApiThrottlingRateLimit: {
+    Type: 'Number',
+    Description: 'Default-route steady-state rate limit of the HTTP API (requests per second).',
+    MinValue: 1,
+    MaxValue: 10000,
+    Default: 100,
+    ConstraintDescription: 'Must be 1 to 10000 requests per second (the account-level API Gateway rate quota).',
+  },
+  MaxTransactionAmount: {
+    Type: 'String',
+    Description: 'Largest amount the validator accepts, as a decimal string.',
+    AllowedPattern: '^[1-9][0-9]{0,11}(\\.[0-9]{1,3})?$',
+    Default: '10000.00',
+    ConstraintDescription: 'Must be a positive decimal number without sign or exponent, at most 12 integer digits and 3 decimals.',
+  },
+  ClockSkewSeconds: {
+    Type: 'Number',
+    Description: 'Largest accepted distance between a transaction timestamp and the server clock, in seconds.',
+    MinValue: 1,
+    MaxValue: 3600,
+    Default: 300,
+    ConstraintDescription: 'Must be 1 to 3600 seconds.',
+  },
+  ConfigTtlSeconds: {
+    Type: 'Number',
+    Description: 'Longest time a warm function reuses the database settings read from SSM and Secrets Manager, in seconds.',
+    MinValue: 30,
+    MaxValue: 3600,
+    Default: 300,
+    ConstraintDescription: 'Must be 30 to 3600 seconds.',
+  },
+  LogLevel: {
+    Type: 'String',
+    Description: 'Log level of the functions.',
+    AllowedValues: ['DEBUG', 'INFO', 'WARNING', 'ERROR'],
+    Default: 'INFO',
+    ConstraintDescription: 'Must be DEBUG, INFO, WARNING or ERROR.',
+  },
+} as const satisfies Record<string, ParameterDef>;
+
+/** Fixed by the requirements and the handlers' contracts, not tunable. */
+export const MIGRATION_TIMEOUT_SECONDS = 300; // "5-minute timeout for migration operations"
+export const GATE_TIMEOUT_SECONDS = 900; // the gate bakes up to 10 minutes and answers before this (lambda/tap/deploy_gate.py)
+export const ARCHITECTURE = 'x86_64'; // the image is built for linux/amd64 (lambda/Dockerfile)
+
+export const HANDLERS = {
+  validator: 'validator.handler',
+  migration: 'migrate.handler',
+  gate: 'gate.handler',
+} as const;
+
+/** Routes of the HTTP API; both go to the validator. */
+export const ROUTES = {
+  transactions: 'POST /transactions',
+  health: 'GET /health',
+} as const;
+
+/**
+ * Access-log line: one JSON object per request. Request bodies (card numbers)
+ * are never logged; the caller's IAM identity is, because the transactions
+ * route is IAM-authorized.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  caller: '$context.identity.userArn',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+});
+
+const arn = (service: string, resource: string, region = '${AWS::Region}'): IntrinsicFunction =>
+  sub(`arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}`);
+
+/** ARNs of things other stacks own, derived from the suffix (never imported). */
+export const DerivedArns = {
+  dbParameters: arn('ssm', `parameter${SsmPaths.dbPrefix}*`),
+  /** Secrets Manager appends a hyphen and 6 random characters to a secret's name. */
+  dbSecret: arn('secretsmanager', `secret:${namePattern(Names.dbSecret)}-??????`),
+  /**
+   * Keys of this account and region. A key's ID lives in the stack that owns it;
+   * importing DatabaseStack's would recreate the deploy-time dependency ComputeStack
+   * exists to avoid, so statements on keys are narrowed by conditions instead: the
+   * key's alias (kms:ResourceAliases, derived from the suffix) and the service
+   * acting for this role (kms:ViaService).
+   * https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html
+   */
+  accountKeys: arn('kms', 'key/*'),
+  sessionTable: arn('dynamodb', `table/${namePattern(Names.sessionTable)}`),
+  /** The global table's replica in the other region (tap deploys to PrimaryRegion and SecondaryRegion). */
+  sessionTableReplica: iff(
+    'IsPrimaryRegion',
+    arn('dynamodb', `table/${namePattern(Names.sessionTable)}`, '${SecondaryRegion}'),
+    arn('dynamodb', `table/${namePattern(Names.sessionTable)}`, '${PrimaryRegion}'),
+  ),
+  auditBucket: sub(`arn:\${AWS::Partition}:s3:::${globalNamePattern(Names.auditBucket)}`),
+  auditObjects: sub(`arn:\${AWS::Partition}:s3:::${globalNamePattern(Names.auditBucket)}/audit/*`),
+  /** Alarm names follow `<purpose>-${EnvironmentSuffix}` (MonitoringStack). */
+  deploymentAlarms: arn('cloudwatch', `alarm:*-\${${SUFFIX}}`),
+  /**
+   * The StackSet `tap-<suffix>` names its stack instance `StackSet-tap-<suffix>-<uuid>`;
+   * the gate reads the status of that (root) stack, whose ID comes in the event.
+   */
+  deploymentStacks: arn('cloudformation', `stack/StackSet-${namePattern(Names.stackSet)}-*/*`),
+  /** ENIs, subnets and security groups of this account and region (the form the Lambda guide gives). */
+  accountEc2: arn('ec2', '*/*'),
+} as const;
+
+const viaService = (...services: string[]): Record<string, unknown> => ({
+  StringEquals: { 'kms:ViaService': services.map((s) => sub(`${s}.\${AWS::Region}.amazonaws.com`)) },
+});
+
+/** Only the key that carries this alias (`alias/<purpose>-${EnvironmentSuffix}`, set by its owning stack). */
+const keyAliased = (purpose: string): Record<string, unknown> => ({
+  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(`alias/${namePattern(purpose)}`) },
+});
+
+/** Reasons for the statements AWS lets us scope no narrower than "*". */
+export const WILDCARD_REASONS = {
+  XRayTelemetry:
+    'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html); Lambda active tracing needs both (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).',
+  VpcEniDescribe:
+    'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; the Lambda guide says DescribeNetworkInterfaces only works with "Resource": "*" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).',
+} as const;
+
+/** Statements every function has: its own log group, and X-Ray. */
+function basePermissions(logGroupId: string): Permissions {
+  return new Permissions()
+    .allow('WriteOwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [getAtt(logGroupId, 'Arn')])
+    .allowOnAnyResource('XRayTelemetry', ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], WILDCARD_REASONS.XRayTelemetry);
+}
+
+/**
+ * ENI management for a function in the VPC. Written out instead of the managed
+ * policy AWSLambdaVPCAccessExecutionRole, which grants the same EC2 actions and
+ * logs:CreateLogGroup/PutLogEvents on every resource of the account; here only
+ * the Describe calls are on "*".
+ */
+function addVpcPermissions(p: Permissions): Permissions {
+  return p
+    .allowOnAnyResource('VpcEniDescribe', ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], WILDCARD_REASONS.VpcEniDescribe)
+    .allow(
+      'VpcEniManage',
+      ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      [DerivedArns.accountEc2],
+    );
+}
+
+/**
+ * Reads of the database settings: the SSM path, the secret, and DatabaseStack's key
+ * (it encrypts the secret and the session table) through the services that need it.
+ */
+function addDatabaseSettingsPermissions(p: Permissions, decryptVia: string[]): Permissions {
+  return p
+    .allow('ReadDatabaseParameters', ['ssm:GetParameter', 'ssm:GetParameters'], [DerivedArns.dbParameters])
+    .allow('ReadDatabaseSecret', ['secretsmanager:GetSecretValue'], [DerivedArns.dbSecret])
+    .allow('DecryptThroughServices', ['kms:Decrypt'], [DerivedArns.accountKeys], { ...viaService(...decryptVia), ...keyAliased(Names.databaseKeyAlias) });
+}
+
+const databaseEnvironment = (): Record<string, Value<string>> => ({
+  [LambdaEnv.environmentSuffix]: ref(SUFFIX),
+  [LambdaEnv.dbWriterEndpointParam]: sub(SsmPaths.writerEndpoint),
+  [LambdaEnv.dbReaderEndpointParam]: sub(SsmPaths.readerEndpoint),
+  [LambdaEnv.dbPortParam]: sub(SsmPaths.port),
+  [LambdaEnv.dbSecretArnParam]: sub(SsmPaths.secretArn),
+  [LambdaEnv.dbName]: DATABASE_NAME,
+  [LambdaEnv.configTtlSeconds]: ref('ConfigTtlSeconds'),
+  [LambdaEnv.logLevel]: ref('LogLevel'),
+});
+
+interface FunctionSpec {
+  /** Logical-ID prefix: <prefix>Function, <prefix>Role, <prefix>LogGroup. */
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly command: string;
+  readonly memoryParameter: string;
+  readonly timeout: number | IntrinsicFunction;
+  readonly inVpc: boolean;
+  readonly environment: Record<string, Value<string>>;
+  readonly reservedConcurrency?: IntrinsicFunction;
+  /** Statements beyond logs and X-Ray (and ENIs, for VPC functions). */
+  readonly permissions: (p: Permissions) => Permissions;
+  readonly guardSuppressions?: Record<string, string>;
+}
+
+const privateSubnets = [Exports.network.privateSubnet1Id, Exports.network.privateSubnet2Id, Exports.network.privateSubnet3Id];
+
+function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown): string {
+  const logGroupId = encryptedLogGroup(t, `${spec.id}LogGroup`, sub(`/aws/lambda/${namePattern(spec.name)}`), keyArn);
+  const permissions = spec.permissions(spec.inVpc ? addVpcPermissions(basePermissions(logGroupId)) : basePermissions(logGroupId));
+  const roleId = t.resource(
+    `${spec.id}Role`,
+    // No RoleName: CloudFormation names it, so no CAPABILITY_NAMED_IAM is needed.
+    new IAM.Role({
+      Description: `tap ${spec.description}`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [{ PolicyName: `${spec.id.toLowerCase()}-least-privilege`, PolicyDocument: permissions.document() }],
+      Tags: tags(),
+    }),
+    Object.keys(permissions.wildcardReasons).length > 0 ? { metadata: { [WILDCARD_REASONS_KEY]: permissions.wildcardReasons } } : {},
+  );
+  return t.resource(
+    `${spec.id}Function`,
+    new Lambda.Function({
+      FunctionName: resourceName(spec.name),
+      Description: `tap ${spec.description}`,
+      PackageType: 'Image',
+      Code: { ImageUri: ref('ImageUri') },
+      ImageConfig: { Command: [spec.command] },
+      Architectures: [ARCHITECTURE],
+      MemorySize: ref(spec.memoryParameter),
+      Timeout: spec.timeout,
+      Role: getAtt(roleId, 'Arn'),
+      TracingConfig: { Mode: 'Active' },
+      Environment: { Variables: spec.environment },
+      ...(spec.reservedConcurrency !== undefined ? { ReservedConcurrentExecutions: spec.reservedConcurrency } : {}),
+      ...(spec.inVpc
+        ? { VpcConfig: { SubnetIds: privateSubnets.map(importValue), SecurityGroupIds: [importValue(Exports.network.lambdaSecurityGroupId)] } }
+        : {}),
+      Tags: tags(),
+    }),
+    {
+      // Lambda writes to /aws/lambda/<function name>; the group must exist first
+      // (with its retention and key) or Lambda would create one without either.
+      // cloudform-types 7.5 lacks LoggingConfig, so the link is this DependsOn.
+      dependsOn: [logGroupId],
+      ...(spec.guardSuppressions !== undefined ? { guardSuppressions: spec.guardSuppressions } : {}),
+    },
+  );
+}
+
+export const GATE_OUTSIDE_VPC_REASON =
+  'Issue 4, item 2: the deployment gate needs no VPC. It calls only CloudWatch (DescribeAlarms) and CloudFormation (DescribeStacks), which the private-only VPC cannot reach (no NAT, no interface endpoints for them), and it touches no data.';
+export const VPC_BY_IMPORT_REASON =
+  'Issue 4, item 2 and issue 6, item 1: the function is in the VPC, but its SubnetIds and SecurityGroupIds are Fn::ImportValue of NetworkStack exports (values between sibling stacks only through Export/ImportValue); the rule accepts only literal IDs or a Ref/GetAtt of a resource in the same template.';
+export const PERMISSION_SCOPED_BY_SUB_REASON =
+  'Issue 4, item 5: SourceArn is set and scoped to this API (Fn::Sub of arn:...:execute-api:<region>:<account>:<api id>/*); the rule accepts only a literal string or a Ref/GetAtt, and the execute-api ARN exists only as a Fn::Sub.';
+export const HEALTH_ROUTE_UNAUTHENTICATED_REASON =
+  'Issue 6, item 5: the Route 53 health check probes GET /health of the regional endpoint and cannot sign requests; the route returns dependency reachability only, no data.';
+
+function build(): TemplateBuilder {
+  const t = new TemplateBuilder('ComputeStack', 'tap compute: transaction validator, schema-migration and deployment-gate functions from one image; the HTTP API.');
+  t.parametersFrom({
+    ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'LogRetentionDays', 'PrimaryRegion', 'SecondaryRegion'),
+    ...ComputeParameters,
+  });
+  t.condition('IsPrimaryRegion', IS_PRIMARY_REGION);
+
+  const key = kmsKey(t, 'ComputeKey', { description: 'tap compute: encrypts the function and API access log groups', alias: 'tap-compute', services: [logsKeyService] });
+
+  const validator = lambdaFunction(
+    t,
+    {
+      id: 'Validator',
+      name: Names.validatorFunction,
+      description: 'transaction validator (POST /transactions, GET /health)',
+      command: HANDLERS.validator,
+      memoryParameter: 'ValidatorMemorySize',
+      timeout: ref('ValidatorTimeoutSeconds'),
+      inVpc: true,
+      reservedConcurrency: ref('ValidatorReservedConcurrency'),
+      guardSuppressions: { lambda_inside_vpc_check: VPC_BY_IMPORT_REASON },
+      environment: {
+        ...databaseEnvironment(),
+        [LambdaEnv.sessionTableName]: resourceName(Names.sessionTable),
+        [LambdaEnv.auditBucketName]: sub(globalNamePattern(Names.auditBucket)),
+        [LambdaEnv.maxAmount]: ref('MaxTransactionAmount'),
+        [LambdaEnv.clockSkewSeconds]: ref('ClockSkewSeconds'),
+      },
+      permissions: (p) =>
+        addDatabaseSettingsPermissions(p, ['secretsmanager', 'dynamodb'])
+          // GetItem (first decision, health probe) and a conditional PutItem: lambda/tap/idempotency.py.
+          .allow('SessionItems', ['dynamodb:GetItem', 'dynamodb:PutItem'], [DerivedArns.sessionTable, DerivedArns.sessionTableReplica])
+          .allow('WriteAuditRecords', ['s3:PutObject'], [DerivedArns.auditObjects])
+          // The audit bucket's default encryption is StorageStack's customer-managed key: S3 asks
+          // KMS for a data key with the writer's permissions (the bucket key, or per object).
+          .allow('EncryptAuditRecords', ['kms:GenerateDataKey'], [DerivedArns.accountKeys], {
+            ...viaService('s3'),
+            ...keyAliased(Names.auditKeyAlias),
+            ArnLike: { 'kms:EncryptionContext:aws:s3:arn': [DerivedArns.auditBucket, DerivedArns.auditObjects] },
+          }),
+    },
+    key.arn,
+  );
+
+  const migration = lambdaFunction(
+    t,
+    {
+      id: 'Migration',
+      name: Names.migrationFunction,
+      description: 'schema-migration custom resource',
+      command: HANDLERS.migration,
+      memoryParameter: 'MigrationMemorySize',
+      timeout: MIGRATION_TIMEOUT_SECONDS,
+      inVpc: true,
+      environment: databaseEnvironment(),
+      permissions: (p) => addDatabaseSettingsPermissions(p, ['secretsmanager']),
+      guardSuppressions: { lambda_inside_vpc_check: VPC_BY_IMPORT_REASON },
+    },
+    key.arn,
+  );
+
+  const gate = lambdaFunction(
+    t,
+    {
+      id: 'Gate',
+      name: Names.gateFunction,
+      description: 'deployment gate custom resource (alarm bake)',
+      command: HANDLERS.gate,
+      memoryParameter: 'GateMemorySize',
+      timeout: GATE_TIMEOUT_SECONDS,
+      inVpc: false,
+      environment: { [LambdaEnv.environmentSuffix]: ref(SUFFIX), [LambdaEnv.logLevel]: ref('LogLevel') },
+      permissions: (p) =>
+        p
+          // DescribeAlarms supports resource-level permissions on alarm ARNs
+          // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+          .allow('ReadDeploymentAlarms', ['cloudwatch:DescribeAlarms'], [DerivedArns.deploymentAlarms])
+          .allow('ReadDeploymentStackStatus', ['cloudformation:DescribeStacks'], [DerivedArns.deploymentStacks]),
+      guardSuppressions: { lambda_inside_vpc_check: GATE_OUTSIDE_VPC_REASON },
+    },
+    key.arn,
+  );
+
+  // The HTTP API: clients call POST /transactions (IAM-signed), Route 53 calls GET /health.
+  t.resource(
+    'HttpApi',
+    new ApiGatewayV2.Api({
+      Name: resourceName(Names.httpApi),
+      ProtocolType: 'HTTP',
+      Description: 'tap transactions API',
+      Tags: tagMap(),
+    }),
+  );
+  t.resource(
+    'ValidatorIntegration',
+    new ApiGatewayV2.Integration({
+      ApiId: ref('HttpApi'),
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: getAtt(validator, 'Arn'),
+      PayloadFormatVersion: '2.0',
+    }),
+  );
+  t.resource(
+    'TransactionsRoute',
+    new ApiGatewayV2.Route({
+      ApiId: ref('HttpApi'),
+      RouteKey: ROUTES.transactions,
+      // CT.APIGATEWAY.PR.5: callers (merchant back ends) sign with SigV4; card data
+      // is never accepted from an anonymous caller.
+      AuthorizationType: 'AWS_IAM',
+      Target: sub('integrations/${ValidatorIntegration}'),
+    }),
+  );
+  t.resource(
+    'HealthRoute',
+    new ApiGatewayV2.Route({
+      ApiId: ref('HttpApi'),
+      RouteKey: ROUTES.health,
+      AuthorizationType: 'NONE',
+      Target: sub('integrations/${ValidatorIntegration}'),
+    }),
+    { guardSuppressions: { api_gw_v2_authorization_type_configured_check: HEALTH_ROUTE_UNAUTHENTICATED_REASON } },
+  );
+  const accessLogs = encryptedLogGroup(t, 'ApiAccessLogGroup', sub(`/aws/vendedlogs/tap/${namePattern('transactions-api-access')}`), key.arn);
+  t.resource(
+    'HttpApiStage',
+    new ApiGatewayV2.Stage({
+      ApiId: ref('HttpApi'),
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: getAtt(accessLogs, 'Arn'), Format: ACCESS_LOG_FORMAT },
+      DefaultRouteSettings: {
+        ThrottlingBurstLimit: ref('ApiThrottlingBurstLimit'),
+        ThrottlingRateLimit: ref('ApiThrottlingRateLimit'),
+      },
+      Tags: tagMap(),
+    }),
+  );
+  t.resource(
+    'ValidatorInvokePermission',
+    new Lambda.Permission({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(validator, 'Arn'),
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: sub('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*'),
+    }),
+    { guardSuppressions: { lambda_function_public_access_prohibited_check: PERMISSION_SCOPED_BY_SUB_REASON } },
+  );
+
+  const e = Exports.compute;
+  const fnOutputs: Array<[string, string, string, string]> = [
+    [validator, 'transaction validator', e.validatorFunctionArn, e.validatorFunctionName],
+    [migration, 'schema-migration custom resource handler (ServiceToken of the migration)', e.migrationFunctionArn, e.migrationFunctionName],
+    [gate, 'deployment gate custom resource handler (ServiceToken of the gate)', e.gateFunctionArn, e.gateFunctionName],
+  ];
+  for (const [id, what, arnKey, nameKey] of fnOutputs) {
+    t.output(arnKey, getAtt(id, 'Arn'), { description: `ARN of the ${what}`, exportKey: arnKey });
+    t.output(nameKey, ref(id), { description: `Name of the ${what}`, exportKey: nameKey });
+  }
+  t.output(e.httpApiId, ref('HttpApi'), { description: 'ID of the HTTP API', exportKey: e.httpApiId });
+  t.output(e.httpApiEndpoint, sub('https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}'), {
+    description: 'Regional endpoint of the HTTP API',
+    exportKey: e.httpApiEndpoint,
+  });
+  return t;
+}
+
+export const ComputeStack: NestedStackDefinition = { templateName: 'ComputeStack', build };

@@ -1,0 +1,214 @@
+"""The transaction validator behind API Gateway (HTTP API, payload format 2.0).
+
+POST /transactions: 400 lists every field error; 200 carries the decision;
+a repeated transaction id gets the first decision back; 503 when a
+dependency is down (the client may retry with the same id, safely).
+GET /health: dependency reachability, quickly.
+Responses never contain a stack trace or the card number.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tap import aws, db, env
+from tap.audit import AuditWriter
+from tap.config import DbParameterNames, DbSettings, DependencyError, TTLCache, load_db_settings
+from tap.idempotency import IdempotencyStore
+from tap.jsonlog import bound, get_logger
+from tap.store import TransactionStore
+from tap.validation import Limits, validate_body
+
+logger = get_logger("validator")
+
+JSON_HEADERS = {"content-type": "application/json", "cache-control": "no-store"}
+# The validator has 10 s; a lock wait longer than this is better answered 503.
+DB_LOCK_WAIT_SECONDS = 3
+VALIDATOR_DB_TIMEOUTS = db.Timeouts(connect=3, read=4, write=4)
+
+
+def response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {**JSON_HEADERS, **(headers or {})},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def route_of(event: Mapping[str, Any]) -> tuple[str, str]:
+    """(method, path). Prefers routeKey; a $default route falls back to the raw path."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    method = str(http.get("method") or "").upper()
+    route_key = str(event.get("routeKey") or "")
+    if route_key and route_key != "$default" and " " in route_key:
+        key_method, key_path = route_key.split(" ", 1)
+        return (method or key_method.upper(), key_path)
+    path = str(event.get("rawPath") or http.get("path") or "")
+    stage = (event.get("requestContext") or {}).get("stage")
+    if stage and stage != "$default" and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1 :]
+    return method, path
+
+
+@dataclass
+class ValidatorApp:
+    limits: Limits
+    environment: str
+    settings: TTLCache[DbSettings]
+    store: TransactionStore
+    sessions: IdempotencyStore
+    audit: AuditWriter
+    clock: Callable[[], _dt.datetime]
+
+    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        request_id = getattr(context, "aws_request_id", None)
+        with bound(request_id=request_id):
+            method, path = route_of(event)
+            try:
+                if path == "/transactions":
+                    if method != "POST":
+                        return response(405, {"message": "method not allowed"}, {"allow": "POST"})
+                    return self.post_transaction(event, request_id)
+                if path == "/health":
+                    if method != "GET":
+                        return response(405, {"message": "method not allowed"}, {"allow": "GET"})
+                    return self.health()
+                return response(404, {"message": "not found"})
+            except Exception:
+                # The API boundary: log the trace, never return it.
+                logger.exception("unhandled error", extra={"route": f"{method} {path}"})
+                return response(500, {"message": "internal error"})
+
+    def post_transaction(self, event: Mapping[str, Any], request_id: str | None) -> dict[str, Any]:
+        now = self.clock()
+        result = validate_body(event.get("body"), bool(event.get("isBase64Encoded")), now, self.limits)
+        if not result.ok:
+            logger.info(
+                "transaction rejected as malformed",
+                extra={"errors": [f"{e.field}:{e.code}" for e in result.errors]},
+            )
+            return response(400, {"message": "invalid transaction", "errors": [e.to_dict() for e in result.errors]})
+        txn = result.transaction
+        if txn is None:  # ok implies a transaction; keeps type checkers honest
+            raise RuntimeError("validation passed without a transaction")
+        with bound(transaction_id=txn.transaction_id, merchant_id=txn.merchant_id):
+            try:
+                stored = self.sessions.get(txn.transaction_id)
+                if stored is not None:
+                    logger.info("repeated transaction id; returning the first decision", extra={"decision": stored.decision})
+                    return response(200, {**stored.to_dict(), "replayed": True})
+                recorded = self.store.record(txn)
+                # The audit write comes before the session-table write so that
+                # a failure here (503) makes the client retry, and the retry,
+                # finding the row in Aurora but not in DynamoDB, writes it again.
+                self.audit.write(recorded.transaction, recorded.decision, request_id)
+                final = self.sessions.put_first(recorded.decision, recorded.transaction.merchant_id, now)
+            except DependencyError as e:
+                logger.error("dependency unavailable", extra={"dependency": e.dependency})
+                return response(
+                    503,
+                    {"message": "a dependency is unavailable, retry with the same transactionId", "dependency": e.dependency},
+                    {"retry-after": "1"},
+                )
+            replayed = recorded.replayed or final is not recorded.decision
+            logger.info(
+                "transaction decided",
+                extra={
+                    "decision": final.decision,
+                    "reasons": [r.code for r in final.reasons],
+                    "replayed": replayed,
+                    "amount": str(txn.amount),
+                    "currency": txn.currency,
+                },
+            )
+            return response(200, {**final.to_dict(), "replayed": replayed})
+
+    def health(self) -> dict[str, Any]:
+        checks: dict[str, dict[str, Any]] = {}
+
+        def run(name: str, fn: Callable[[], Any]) -> bool:
+            started = time.monotonic()
+            status: dict[str, Any]
+            try:
+                fn()
+                status = {"status": "ok"}
+            except DependencyError as e:
+                status = {"status": "unavailable", "dependency": e.dependency}
+            except Exception:
+                # A health probe must answer, whatever broke; the trace goes to the log.
+                logger.exception("health check raised", extra={"check": name})
+                status = {"status": "unavailable"}
+            status["latencyMs"] = round((time.monotonic() - started) * 1000, 1)
+            checks[name] = status
+            return status["status"] == "ok"
+
+        if run("config", self.settings.get):
+            run("database", self.store.ping)
+        else:
+            checks["database"] = {"status": "skipped", "reason": "no database settings"}
+        run("sessionTable", self.sessions.probe)
+        healthy = all(c["status"] == "ok" for c in checks.values())
+        if not healthy:
+            logger.warning("health check failed", extra={"checks": checks})
+        return response(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
+
+
+def _default_connect(settings: DbSettings) -> Any:
+    return db.connect(
+        settings,
+        tls=db.TlsConfig.from_env(),
+        timeouts=VALIDATOR_DB_TIMEOUTS,
+        lock_wait_timeout=DB_LOCK_WAIT_SECONDS,
+    )
+
+
+def limits_from_env(environ: Mapping[str, str]) -> Limits:
+    raw = env.get(env.MAX_AMOUNT, environ)
+    try:
+        max_amount = Decimal(raw)
+    except InvalidOperation as e:
+        raise env.ConfigError(f"{env.MAX_AMOUNT} must be a decimal string, got {raw!r}") from e
+    if not max_amount.is_finite() or max_amount <= 0:
+        raise env.ConfigError(f"{env.MAX_AMOUNT} must be positive, got {raw!r}")
+    return Limits(max_amount=max_amount, clock_skew_seconds=env.get_int(env.CLOCK_SKEW_SECONDS, environ, minimum=1))
+
+
+def build_app(
+    environ: Mapping[str, str],
+    *,
+    connect_fn: Callable[[DbSettings], Any] | None = None,
+    clock: Callable[[], _dt.datetime] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> ValidatorApp:
+    """Wires the app from the environment; ``connect_fn`` defaults to TLS."""
+    names = DbParameterNames(
+        endpoint=env.get(env.DB_WRITER_ENDPOINT_PARAM, environ),
+        port=env.get(env.DB_PORT_PARAM, environ),
+        secret_arn=env.get(env.DB_SECRET_ARN_PARAM, environ),
+    )
+    database = env.get(env.DB_NAME, environ)
+    db.quote_identifier(database)  # fail at start-up, not on the first request
+    settings = TTLCache(
+        functools.partial(load_db_settings, aws.client("ssm"), aws.client("secretsmanager"), names, database),
+        ttl_seconds=env.get_int(env.CONFIG_TTL_SECONDS, environ),
+        clock=monotonic,
+    )
+    clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+    environment = env.get(env.TAP_ENVIRONMENT_SUFFIX, environ)
+    return ValidatorApp(
+        limits=limits_from_env(environ),
+        environment=environment,
+        settings=settings,
+        store=TransactionStore(db.ConnectionProvider(settings, connect_fn or _default_connect), clock=clock),
+        sessions=IdempotencyStore(aws.client("dynamodb"), env.get(env.SESSION_TABLE_NAME, environ)),
+        audit=AuditWriter(aws.client("s3"), env.get(env.AUDIT_BUCKET_NAME, environ), environment),
+        clock=clock,
+    )

@@ -1,0 +1,124 @@
+"""Database settings from SSM Parameter Store and Secrets Manager, cached.
+
+The Aurora endpoints are not in the function's environment (that would make
+the compute stack depend on the database stack, the circular dependency the
+architecture removes); DatabaseStack writes them to SSM and the functions
+read them at run time. A warm container looks them up at most once per
+CONFIG_TTL_SECONDS: one GetParameters and one GetSecretValue call.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tap.jsonlog import get_logger
+
+logger = get_logger("config")
+
+T = TypeVar("T")
+
+
+class DependencyError(Exception):
+    """A dependency (SSM, Secrets Manager, the database...) is unavailable or
+    misconfigured. ``dependency`` names it for the 503 body and the logs."""
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(f"{dependency}: {message}")
+        self.dependency = dependency
+
+    @property
+    def transient(self) -> bool:
+        """Whether the underlying failure may go away on retry."""
+        from tap import aws, db  # local import: db imports this module
+
+        cause = self.__cause__
+        return cause is not None and (aws.is_transient(cause) or db.is_transient(cause))
+
+
+class TTLCache(Generic[T]):
+    """One value with a maximum age; the loader runs at most once at a time."""
+
+    def __init__(self, loader: Callable[[], T], ttl_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._loader = loader
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._value: T | None = None
+        self._loaded_at: float | None = None
+
+    def get(self) -> T:
+        with self._lock:
+            now = self._clock()
+            if self._loaded_at is None or now - self._loaded_at >= self._ttl:
+                self._value = self._loader()
+                self._loaded_at = now
+            return self._value  # type: ignore[return-value]
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = None
+            self._value = None
+
+
+@dataclass(frozen=True)
+class DbParameterNames:
+    """Names of the SSM parameters, not their values."""
+
+    endpoint: str
+    port: str
+    secret_arn: str
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    database: str
+
+    def __repr__(self) -> str:
+        return f"DbSettings(host={self.host!r}, port={self.port}, username={self.username!r}, database={self.database!r})"
+
+
+def load_db_settings(ssm: Any, secrets: Any, names: DbParameterNames, database: str) -> DbSettings:
+    """Exactly one SSM call (GetParameters for all three names) and one
+    Secrets Manager call."""
+    try:
+        response = ssm.get_parameters(Names=[names.endpoint, names.port, names.secret_arn], WithDecryption=True)
+    except (BotoCoreError, ClientError) as e:
+        logger.exception("could not read database parameters from SSM")
+        raise DependencyError("ssm", "could not read database parameters") from e
+    missing = response.get("InvalidParameters") or []
+    if missing:
+        raise DependencyError("ssm", f"parameters not found: {', '.join(sorted(missing))}")
+    values = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
+    try:
+        host = values[names.endpoint].strip()
+        port = int(values[names.port])
+        secret_arn = values[names.secret_arn].strip()
+    except (KeyError, ValueError) as e:
+        raise DependencyError("ssm", "database parameters are incomplete or malformed") from e
+    if not host or not 0 < port < 65536 or not secret_arn:
+        raise DependencyError("ssm", "database parameters are incomplete or malformed")
+
+    try:
+        secret = secrets.get_secret_value(SecretId=secret_arn)
+    except (BotoCoreError, ClientError) as e:
+        logger.exception("could not read database credentials from Secrets Manager")
+        raise DependencyError("secretsmanager", "could not read database credentials") from e
+    try:
+        credentials = json.loads(secret["SecretString"])
+        username = str(credentials["username"])
+        password = str(credentials["password"])
+    except (KeyError, TypeError, ValueError) as e:
+        # Never log the secret itself, not even when it is malformed.
+        raise DependencyError("secretsmanager", "secret must be JSON with username and password") from e
+    return DbSettings(host=host, port=port, username=username, password=password, database=database)

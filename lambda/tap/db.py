@@ -1,0 +1,186 @@
+"""MySQL connections (Aurora MySQL in production, MariaDB in tests).
+
+TLS is a required keyword of ``connect``: the handlers always pass
+``TlsConfig(ca_bundle=...)`` (verify the chain against the RDS CA bundle and
+the host name), and only tests pass ``tls=None`` explicitly. There is no
+environment switch that could turn TLS off in production.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pymysql
+from pymysql.constants import CR, ER
+
+from tap import env
+from tap.config import DbSettings, DependencyError, TTLCache
+from tap.jsonlog import get_logger
+
+logger = get_logger("db")
+
+DATABASE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+# Errors after which the same statement may succeed on a new attempt.
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        CR.CR_CONNECTION_ERROR,  # 2002
+        CR.CR_CONN_HOST_ERROR,  # 2003 can't connect (instance rebooting, failover)
+        CR.CR_SERVER_GONE_ERROR,  # 2006
+        CR.CR_SERVER_LOST,  # 2013
+        ER.CON_COUNT_ERROR,  # 1040 too many connections
+        ER.LOCK_DEADLOCK,  # 1213
+        ER.LOCK_WAIT_TIMEOUT,  # 1205
+        1290,  # ER_OPTION_PREVENTS_STATEMENT: --read-only, i.e. we hit a writer mid-failover
+        1836,  # ER_READ_ONLY_MODE
+    }
+)
+
+
+def error_code(exc: BaseException) -> int | None:
+    if isinstance(exc, pymysql.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, pymysql.err.InterfaceError):
+        # pymysql's "connection already closed" / broken pipe on a dead socket.
+        return True
+    if isinstance(exc, pymysql.err.OperationalError):
+        return error_code(exc) in TRANSIENT_ERROR_CODES
+    # A socket error surfaces as OSError when the network drops mid-handshake.
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    ca_bundle: str
+
+    @classmethod
+    def from_env(cls) -> "TlsConfig":
+        return cls(ca_bundle=env.get(env.DB_CA_BUNDLE))
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: int = 3
+    read: int = 5
+    write: int = 5
+
+
+DEFAULT_TIMEOUTS = Timeouts()
+
+
+def quote_identifier(name: str) -> str:
+    if not DATABASE_NAME_PATTERN.match(name):
+        raise ValueError(f"invalid database identifier {name!r}")
+    return f"`{name}`"
+
+
+def connect(
+    settings: DbSettings,
+    *,
+    tls: TlsConfig | None,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    database: str | None | bool = True,
+    autocommit: bool = True,
+    lock_wait_timeout: int | None = None,
+) -> pymysql.connections.Connection:
+    """Open a connection. ``database=True`` selects ``settings.database``,
+    ``None``/``False`` selects none (the migrator creates it first)."""
+    kwargs: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "user": settings.username,
+        "password": settings.password,
+        "charset": "utf8mb4",
+        "connect_timeout": timeouts.connect,
+        "read_timeout": timeouts.read,
+        "write_timeout": timeouts.write,
+        "autocommit": autocommit,
+        # The daily-limit sum must see rows committed while we waited for the
+        # merchant row lock; REPEATABLE READ would read an older snapshot.
+        "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        "program_name": "tap",
+    }
+    if database is True:
+        kwargs["database"] = settings.database
+    elif isinstance(database, str):
+        kwargs["database"] = database
+    if tls is not None:
+        # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html
+        if not os.path.isfile(tls.ca_bundle):
+            raise DependencyError("database", f"CA bundle {tls.ca_bundle} is missing from the image")
+        kwargs["ssl_ca"] = tls.ca_bundle
+        kwargs["ssl_verify_cert"] = True
+        kwargs["ssl_verify_identity"] = True
+    conn = pymysql.connect(**kwargs)
+    if lock_wait_timeout is not None:
+        # InnoDB waits 50 s by default, longer than the validator may run.
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION innodb_lock_wait_timeout = %s", (int(lock_wait_timeout),))
+    return conn
+
+
+class ConnectionProvider:
+    """Keeps one connection per container and reconnects when it died.
+
+    When the password was rotated the cached credentials fail with "access
+    denied": the cache is dropped and the connection is tried once more with
+    freshly read settings.
+    """
+
+    def __init__(self, settings: TTLCache[DbSettings], connect_fn: Callable[[DbSettings], Any]):
+        self._settings = settings
+        self._connect_fn = connect_fn
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.ping(reconnect=False)
+                    return self._conn
+                except pymysql.MySQLError:
+                    logger.warning("cached database connection is dead; reconnecting")
+                    self._close_quietly()
+            self._conn = self._open()
+            return self._conn
+
+    def discard(self) -> None:
+        """Forget the connection after an error left it in an unknown state."""
+        with self._lock:
+            self._close_quietly()
+
+    def _open(self) -> Any:
+        settings = self._settings.get()
+        try:
+            return self._connect_fn(settings)
+        except (pymysql.MySQLError, OSError) as e:
+            if error_code(e) != ER.ACCESS_DENIED_ERROR:
+                logger.exception("could not connect to the database")
+                raise DependencyError("database", "could not connect") from e
+            logger.warning("database refused the cached credentials; re-reading the secret")
+        self._settings.invalidate()
+        try:
+            return self._connect_fn(self._settings.get())
+        except (pymysql.MySQLError, OSError) as e:
+            logger.exception("could not connect to the database with refreshed credentials")
+            raise DependencyError("database", "could not connect") from e
+
+    def _close_quietly(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.close()
+        except pymysql.MySQLError:
+            # Closing a dead socket can fail; the connection is gone either way.
+            logger.debug("error while closing a dead connection", exc_info=True)

@@ -1,0 +1,96 @@
+"""Decisions remembered in the DynamoDB session table, keyed "txn#<id>".
+
+A retry of a transaction id is answered from here without touching Aurora.
+The write is conditional (attribute_not_exists) so the first decision wins
+even when two requests with the same id race.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tap.aws import error_code
+from tap.config import DependencyError
+from tap.decision import Decision, Reason
+from tap.jsonlog import get_logger
+
+logger = get_logger("idempotency")
+
+KEY_PREFIX = "txn#"
+# Retries arrive within minutes; after the TTL the primary key in Aurora
+# still prevents a second decision, only the fast path is gone.
+RECORD_TTL_SECONDS = 7 * 24 * 3600
+
+
+def session_id(transaction_id: str) -> str:
+    return f"{KEY_PREFIX}{transaction_id}"
+
+
+def _decision_from_item(transaction_id: str, item: dict[str, Any]) -> Decision:
+    reasons = tuple(Reason(r["code"], r["message"]) for r in json.loads(item["reasons"]["S"]))
+    decided_at = _dt.datetime.fromisoformat(item["decidedAt"]["S"]) if "decidedAt" in item else None
+    return Decision(transaction_id=transaction_id, decision=item["decision"]["S"], reasons=reasons, decided_at=decided_at)
+
+
+class IdempotencyStore:
+    def __init__(self, dynamodb: Any, table_name: str):
+        self._ddb = dynamodb
+        self._table = table_name
+
+    def get(self, transaction_id: str) -> Decision | None:
+        try:
+            response = self._ddb.get_item(
+                TableName=self._table,
+                Key={"sessionId": {"S": session_id(transaction_id)}},
+                ConsistentRead=True,
+            )
+        except (BotoCoreError, ClientError) as e:
+            logger.exception("could not read the session table")
+            raise DependencyError("dynamodb", "could not read the session table") from e
+        item = response.get("Item")
+        return _decision_from_item(transaction_id, item) if item else None
+
+    def put_first(self, decision: Decision, merchant_id: str, now: _dt.datetime) -> Decision:
+        """Stores ``decision`` unless one exists; returns whichever is stored."""
+        decided_at = decision.decided_at or now
+        item = {
+            "sessionId": {"S": session_id(decision.transaction_id)},
+            "kind": {"S": "transaction-decision"},
+            "decision": {"S": decision.decision},
+            "reasons": {"S": json.dumps([r.to_dict() for r in decision.reasons])},
+            "merchantId": {"S": merchant_id},
+            "decidedAt": {"S": decided_at.astimezone(_dt.timezone.utc).isoformat()},
+            "expiresAt": {"N": str(int(now.timestamp()) + RECORD_TTL_SECONDS)},
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(sessionId)",
+                # Hands back the winner's item in the error, saving a GetItem.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return decision
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                logger.exception("could not write the session table")
+                raise DependencyError("dynamodb", "could not write the session table") from e
+            existing = e.response.get("Item")
+        except BotoCoreError as e:
+            logger.exception("could not write the session table")
+            raise DependencyError("dynamodb", "could not write the session table") from e
+        if existing:
+            return _decision_from_item(decision.transaction_id, existing)
+        stored = self.get(decision.transaction_id)
+        return stored or decision
+
+    def probe(self) -> None:
+        """Cheap reachability check for GET /health (a GetItem on a key that never exists)."""
+        try:
+            self._ddb.get_item(TableName=self._table, Key={"sessionId": {"S": "health#probe"}})
+        except (BotoCoreError, ClientError) as e:
+            raise DependencyError("dynamodb", "session table unreachable") from e

@@ -1,0 +1,175 @@
+"""Merchant checks and the transaction record in Aurora MySQL.
+
+The merchant row is locked (SELECT ... FOR UPDATE) while the day's approved
+total is summed and the new transaction inserted, so concurrent requests for
+one merchant cannot together overspend its daily limit. The transaction id is
+the primary key: a repeated id returns the decision recorded the first time.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import pymysql
+from pymysql.constants import ER
+
+from tap import db
+from tap.config import DependencyError
+from tap.decision import Decision, Merchant, Reason, decide, utc_day_bounds
+from tap.jsonlog import get_logger
+from tap.validation import CURRENCY_EXPONENTS, Transaction
+
+logger = get_logger("store")
+
+ATTEMPTS = 2  # one retry on deadlock / lost connection; the validator has 10 s in all
+
+
+class Connections(Protocol):
+    def get(self) -> Any: ...
+
+    def discard(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The decision and the transaction as first recorded (on a replay, the
+    stored transaction, not the retry's payload)."""
+
+    transaction: Transaction
+    decision: Decision
+    replayed: bool
+
+
+def _naive_utc(moment: _dt.datetime) -> _dt.datetime:
+    return moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+
+
+_SELECT_RECORDED = (
+    "SELECT transaction_id, merchant_id, amount, currency, card_masked, client_timestamp,"
+    " decision, reasons, decided_at FROM transactions WHERE transaction_id = %s"
+)
+
+
+def _recorded_from_row(row: tuple[Any, ...]) -> Recorded:
+    (txn_id, merchant_id, amount, currency, card_masked, client_ts, decision, reasons_json, decided_at) = row
+    reasons = tuple(Reason(r["code"], r["message"]) for r in json.loads(reasons_json or "[]"))
+    utc = _dt.timezone.utc
+    txn = Transaction(
+        transaction_id=txn_id,
+        # DECIMAL(19,4) reads back as 60.0000; show it in the currency's minor units.
+        amount=Decimal(amount).quantize(Decimal(1).scaleb(-CURRENCY_EXPONENTS.get(currency, 2))),
+        currency=currency,
+        card_masked=card_masked,
+        merchant_id=merchant_id,
+        timestamp=client_ts.replace(tzinfo=utc),
+    )
+    return Recorded(
+        transaction=txn,
+        decision=Decision(transaction_id=txn_id, decision=decision, reasons=reasons, decided_at=decided_at.replace(tzinfo=utc)),
+        replayed=True,
+    )
+
+
+class TransactionStore:
+    def __init__(self, connections: Connections, clock: Callable[[], _dt.datetime] | None = None):
+        self._connections = connections
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+
+    def record(self, txn: Transaction) -> Recorded:
+        last_error: BaseException | None = None
+        for attempt in range(1, ATTEMPTS + 1):
+            conn = self._connections.get()
+            try:
+                return self._record_once(conn, txn)
+            except pymysql.MySQLError as e:
+                self._rollback_quietly(conn)
+                last_error = e
+                if db.is_transient(e) and attempt < ATTEMPTS:
+                    logger.warning("transient database error; retrying", extra={"mysql_error": db.error_code(e)})
+                    self._connections.discard()
+                    continue
+                self._connections.discard()
+                logger.exception("database error while recording a transaction")
+                raise DependencyError("database", "could not record the transaction") from e
+        raise DependencyError("database", "could not record the transaction") from last_error
+
+    def _record_once(self, conn: Any, txn: Transaction) -> Recorded:
+        with conn.cursor() as cur:
+            existing = self._fetch(cur, txn.transaction_id)
+            if existing is not None:
+                return existing
+            conn.begin()
+            cur.execute(
+                "SELECT merchant_id, status, currency, daily_limit FROM merchants WHERE merchant_id = %s FOR UPDATE",
+                (txn.merchant_id,),
+            )
+            row = cur.fetchone()
+            merchant = Merchant(row[0], row[1], row[2], Decimal(row[3])) if row else None
+            now = self._clock()
+            approved_today = Decimal(0)
+            if merchant is not None:
+                start, end = utc_day_bounds(now)
+                cur.execute(
+                    "SELECT COALESCE(SUM(amount), 0) FROM transactions"
+                    " WHERE merchant_id = %s AND decision = 'APPROVED' AND decided_at >= %s AND decided_at < %s",
+                    (txn.merchant_id, start, end),
+                )
+                approved_today = Decimal(cur.fetchone()[0])
+            decision = decide(txn, merchant, approved_today, now)
+            try:
+                cur.execute(
+                    "INSERT INTO transactions (transaction_id, merchant_id, amount, currency, card_masked,"
+                    " client_timestamp, decision, reasons, decided_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        txn.transaction_id,
+                        txn.merchant_id,
+                        txn.amount,
+                        txn.currency,
+                        txn.card_masked,
+                        _naive_utc(txn.timestamp),
+                        decision.decision,
+                        json.dumps([r.to_dict() for r in decision.reasons]),
+                        _naive_utc(now),
+                    ),
+                )
+            except pymysql.err.IntegrityError as e:
+                if db.error_code(e) != ER.DUP_ENTRY:
+                    raise
+                # A concurrent request with the same id won the insert.
+                conn.rollback()
+                existing = self._fetch(cur, txn.transaction_id)
+                if existing is None:
+                    raise
+                return existing
+            conn.commit()
+            return Recorded(transaction=txn, decision=decision, replayed=False)
+
+    @staticmethod
+    def _fetch(cur: Any, transaction_id: str) -> Recorded | None:
+        cur.execute(_SELECT_RECORDED, (transaction_id,))
+        row = cur.fetchone()
+        return _recorded_from_row(row) if row else None
+
+    def ping(self) -> None:
+        conn = self._connections.get()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM merchants LIMIT 1")
+                cur.fetchall()
+        except pymysql.MySQLError as e:
+            self._connections.discard()
+            raise DependencyError("database", "health query failed") from e
+
+    @staticmethod
+    def _rollback_quietly(conn: Any) -> None:
+        try:
+            conn.rollback()
+        except pymysql.MySQLError:
+            # The connection is discarded right after; a failed rollback on a
+            # dead socket changes nothing (the server rolls back on disconnect).
+            logger.debug("rollback failed on a broken connection", exc_info=True)

@@ -1,0 +1,35 @@
+"""Spec: bench.py reports throughput and warm-container AWS calls, and its
+--json output is one machine-readable object."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench.py"
+
+
+def test_bench_json_prints_exactly_one_object_with_the_two_numbers() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--json", "--seconds", "0.2", "--warm-invocations", "20"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)  # the whole stdout is one JSON document
+    assert set(result) == {"validations_per_second", "aws_calls_per_warm_invocation"}
+    assert result["validations_per_second"] > 100
+    # DynamoDB GetItem + S3 PutObject + DynamoDB PutItem; no SSM / Secrets Manager once warm.
+    assert result["aws_calls_per_warm_invocation"] == 3.0
+
+
+def test_bench_human_output_names_the_metrics() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--seconds", "0.1", "--warm-invocations", "5"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "validations/s" in proc.stdout and "AWS calls per warm invocation: 3" in proc.stdout

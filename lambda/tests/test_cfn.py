@@ -1,0 +1,206 @@
+"""Spec: the custom-resource plumbing always answers CloudFormation once,
+with a well-formed body, in time."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+
+import pytest
+
+from support import RESPONSE_URL, FakeContext, ResponseRecorder, assert_well_formed, cfn_event
+from tap import cfn
+
+
+def ok_handler(event, context) -> cfn.Outcome:
+    return cfn.Outcome(data={"Answer": "42"}, reason="all good")
+
+
+def run(event, context, *, create=ok_handler, update=ok_handler, delete=ok_handler, margin=5.0):
+    return cfn.run(event, context, create=create, update=update, delete=delete, timeout_margin_seconds=margin)
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
+def test_given_a_successful_handler_then_one_success_response_is_put(cfn_responses, request_type) -> None:
+    event = cfn_event(request_type, {"Key": "value"})
+    body = run(event, FakeContext(60))
+    (request,) = cfn_responses.requests
+    assert request["method"] == "PUT" and request["url"] == RESPONSE_URL
+    # Pre-signed URL: signed without a content type.
+    assert request["headers"]["content-type"] == ""
+    assert request["headers"]["content-length"] == str(len(request["raw"]))
+    assert request["body"] == body
+    assert_well_formed(body, event)
+    assert body["Status"] == "SUCCESS" and body["Data"] == {"Answer": "42"} and body["Reason"] == "all good"
+
+
+def test_given_a_create_then_the_physical_id_is_derived_stably_from_stack_and_logical_id(cfn_responses) -> None:
+    first = run(cfn_event("Create", {}), FakeContext(60))
+    second = run(cfn_event("Create", {}), FakeContext(60))
+    assert first["PhysicalResourceId"] == second["PhysicalResourceId"]
+    assert first["PhysicalResourceId"].startswith("Resource-")
+    other = run(cfn_event("Create", {}, LogicalResourceId="Other"), FakeContext(60))
+    assert other["PhysicalResourceId"] != first["PhysicalResourceId"]
+
+
+@pytest.mark.parametrize("request_type", ["Update", "Delete"])
+def test_given_an_update_or_delete_then_the_physical_id_of_the_event_is_kept_even_on_failure(cfn_responses, request_type) -> None:
+    def boom(event, context):
+        raise RuntimeError("boom")
+
+    event = cfn_event(request_type, {}, physical_id="keep-me-123")
+    body = run(event, FakeContext(60), update=boom, delete=boom)
+    assert body["PhysicalResourceId"] == "keep-me-123" and body["Status"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("kaboom"),
+        KeyError("missing"),
+        ValueError(""),
+        cfn.UserFacingError("a clear reason"),
+    ],
+    ids=["RuntimeError", "KeyError", "empty message", "user-facing"],
+)
+def test_given_a_handler_that_raises_then_failed_carries_the_reason(cfn_responses, failure) -> None:
+    def raising(event, context):
+        raise failure
+
+    event = cfn_event("Create", {})
+    body = run(event, FakeContext(60), create=raising)
+    assert_well_formed(body, event)
+    assert body["Status"] == "FAILED"
+    assert "log stream" in body["Reason"]
+    if isinstance(failure, cfn.UserFacingError):
+        assert body["Reason"].startswith("a clear reason")
+    else:
+        assert body["Reason"].startswith(type(failure).__name__)
+    assert len(cfn_responses.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        pytest.param(lambda e: e.update(RequestType="Explode"), id="unknown RequestType"),
+        pytest.param(lambda e: e.pop("RequestType"), id="no RequestType"),
+    ],
+)
+def test_given_a_strange_event_then_failed_is_still_answered(cfn_responses, mutation) -> None:
+    event = cfn_event("Create", {})
+    mutation(event)
+    body = run(event, FakeContext(60))
+    assert body["Status"] == "FAILED" and "RequestType" in body["Reason"]
+
+
+def test_given_a_handler_returning_the_wrong_type_then_failed(cfn_responses) -> None:
+    body = run(cfn_event("Create", {}), FakeContext(60), create=lambda e, c: {"not": "an Outcome"})
+    assert body["Status"] == "FAILED" and "Outcome" in body["Reason"]
+
+
+def test_given_no_response_url_then_the_invocation_errors_instead_of_pretending(cfn_responses) -> None:
+    event = cfn_event("Create", {})
+    del event["ResponseURL"]
+    with pytest.raises(ValueError, match="ResponseURL"):
+        run(event, FakeContext(60))
+    assert cfn_responses.requests == []
+
+
+def test_given_a_handler_that_hangs_then_the_timer_answers_failed_before_the_timeout(cfn_responses) -> None:
+    release = threading.Event()
+
+    def hangs(event, context):
+        release.wait(10)
+        return cfn.Outcome(reason="too late")
+
+    event = cfn_event("Update", {})
+    context = FakeContext(1.3)  # margin 1.0 -> the timer fires after ~0.3 s
+    started = time.monotonic()
+    worker = threading.Thread(target=lambda: run(event, context, update=hangs, margin=1.0))
+    worker.start()
+    assert cfn_responses.delivered.wait(5), "no response before the function timeout"
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.3, f"answered after {elapsed:.2f}s, past the function timeout"
+    release.set()
+    worker.join(5)
+    (body,) = cfn_responses.bodies  # the late handler result is not sent
+    assert_well_formed(body, event)
+    assert body["Status"] == "FAILED" and "time out" in body["Reason"]
+
+
+def test_given_an_already_expired_context_then_the_timer_still_answers(cfn_responses) -> None:
+    release = threading.Event()
+    event = cfn_event("Create", {})
+    worker = threading.Thread(
+        target=lambda: run(event, FakeContext(0.5), create=lambda e, c: release.wait(5) and cfn.Outcome(), margin=5.0)
+    )
+    worker.start()
+    assert cfn_responses.delivered.wait(3)
+    release.set()
+    worker.join(5)
+    assert [b["Status"] for b in cfn_responses.bodies] == ["FAILED"]
+
+
+def test_given_transient_put_failures_then_the_response_is_retried_until_delivered(cfn_responses) -> None:
+    cfn_responses.failures = [urllib.error.URLError("connection reset"), 503, TimeoutError("slow")]
+    event = cfn_event("Create", {})
+    run(event, FakeContext(60))
+    assert len(cfn_responses.requests) == 4
+    assert len({json.dumps(b, sort_keys=True) for b in cfn_responses.bodies}) == 1
+
+
+def test_given_the_put_never_succeeds_then_the_invocation_fails_so_lambda_retries(cfn_responses) -> None:
+    cfn_responses.failures = [urllib.error.URLError("down")] * 10
+    with pytest.raises(cfn.ResponseNotDelivered):
+        run(cfn_event("Create", {}), FakeContext(60))
+    assert len(cfn_responses.requests) == cfn.SEND_ATTEMPTS
+
+
+def test_send_retries_stop_when_the_function_is_out_of_time() -> None:
+    recorder = ResponseRecorder()
+    recorder.failures = [urllib.error.URLError("down")] * 10
+    sleeps: list[float] = []
+    with pytest.raises(cfn.ResponseNotDelivered):
+        cfn.send_response(RESPONSE_URL, {"Status": "FAILED"}, opener=recorder, sleep=sleeps.append, time_left=lambda: 1.2)
+    assert len(recorder.requests) == 1 and sleeps == []
+
+
+def test_send_backs_off_exponentially() -> None:
+    recorder = ResponseRecorder()
+    recorder.failures = [500, 500, 500]
+    sleeps: list[float] = []
+    cfn.send_response(RESPONSE_URL, {"Status": "SUCCESS"}, opener=recorder, sleep=sleeps.append)
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["x" * 10000, "é" * 5000, "\u2028" * 3000, '"\\' * 3000],
+    ids=["long ascii", "long non-ascii", "escaped unicode", "quotes and backslashes"],
+)
+def test_given_a_huge_reason_then_the_body_is_truncated_to_fit_4096_bytes(reason) -> None:
+    event = cfn_event("Update", {})
+    body = cfn.build_response(event, cfn.FAILED, reason, {"K": "v"})
+    assert_well_formed(body, event)
+    assert body["Reason"].endswith("[truncated]")
+
+
+def test_given_huge_data_then_it_is_dropped_rather_than_breaking_the_response() -> None:
+    event = cfn_event("Update", {})
+    body = cfn.build_response(event, cfn.SUCCESS, "ok", {f"K{i}": "v" * 100 for i in range(60)})
+    assert_well_formed(body, event)
+    assert body["Data"] == {}
+
+
+def test_an_invalid_status_is_a_programming_error() -> None:
+    with pytest.raises(ValueError):
+        cfn.build_response(cfn_event("Create", {}), "MAYBE", "")
+
+
+def test_deadline_keeps_a_margin_for_answering() -> None:
+    deadline = cfn.Deadline(FakeContext(100), 30)
+    assert 69 <= deadline.remaining() <= 70
+    assert not deadline.expired()
+    assert cfn.Deadline(FakeContext(10), 30).expired()

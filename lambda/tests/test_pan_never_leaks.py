@@ -1,0 +1,114 @@
+"""Spec: the card number (PAN) never appears in logs, responses, the audit
+record, DynamoDB or MySQL, only its masked form. (The MySQL half, against a
+real database, is in test_db_integration.py.)"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pymysql
+import pytest
+
+from tap.jsonlog import JsonFormatter, get_logger, redact_pans
+from validator_harness import ValidatorHarness, transaction_body
+
+PANS = ["4111111111111111", "5555555555554444", "378282246310005", "6011000990139424"]
+
+
+def spaced(pan: str) -> str:
+    return " ".join(pan[i : i + 4] for i in range(0, len(pan), 4))
+
+
+def assert_pan_absent(pan: str, *haystacks: str) -> None:
+    for text in haystacks:
+        assert pan not in text
+        assert spaced(pan) not in text
+
+
+@pytest.mark.parametrize("pan", PANS)
+def test_given_an_approved_transaction_then_the_pan_is_nowhere_but_the_mask_is(stub, capsys, pan) -> None:
+    h = ValidatorHarness(stub)
+    body = transaction_body(cardNumber=pan)
+    h.expect_config()
+    h.expect_new_transaction(body["transactionId"])
+    status, payload, result = h.post(body)
+    assert status == 200
+    logs = capsys.readouterr().out
+    sent_to_aws = json.dumps([p for _, _, p in h.sent], default=lambda b: b.decode() if isinstance(b, bytes) else str(b))
+    sent_to_db = repr(h.db.executed) + repr(h.db.transactions)
+    assert_pan_absent(pan, logs, result["body"], sent_to_aws, sent_to_db)
+    assert h.audit_records()[0]["cardMasked"] == "*" * (len(pan) - 4) + pan[-4:]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(transaction_body(cardNumber="4111111111111112"), id="Luhn failure"),
+        pytest.param(transaction_body(cardNumber=spaced(PANS[0])), id="PAN with spaces"),
+        pytest.param(transaction_body(merchantId=PANS[0] + "!"), id="PAN pasted into merchantId"),
+        pytest.param(transaction_body(notes=f"card {PANS[0]}"), id="PAN in an unexpected field"),
+        pytest.param(transaction_body(amount=PANS[0]), id="PAN pasted into amount"),
+        pytest.param(transaction_body(cardNumber=PANS[0], timestamp="garbage"), id="valid PAN, other field bad"),
+    ],
+)
+def test_given_a_rejected_request_then_no_pan_is_echoed_or_logged(stub, capsys, body) -> None:
+    h = ValidatorHarness(stub)
+    status, payload, result = h.post(body)
+    assert status == 400
+    logs = capsys.readouterr().out
+    for pan in (PANS[0], "4111111111111112"):
+        assert_pan_absent(pan, logs, result["body"])
+
+
+def test_given_a_dependency_failure_then_the_logged_trace_has_no_pan(stub, capsys) -> None:
+    def connect(settings):
+        raise pymysql.err.OperationalError(2003, f"weird driver message quoting {PANS[0]}")
+
+    h = ValidatorHarness(stub, connect=connect)
+    body = transaction_body()
+    h.expect_session_miss(body["transactionId"])
+    h.expect_config()
+    status, _, result = h.post(body)
+    assert status == 503
+    logs = capsys.readouterr().out
+    assert "Traceback" in logs and "[REDACTED-PAN]" in logs
+    assert_pan_absent(PANS[0], logs, result["body"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("card 4111111111111111 used", "card [REDACTED-PAN] used"),
+        ("card 4111 1111 1111 1111 used", "card [REDACTED-PAN] used"),
+        ("card 4111-1111-1111-1111", "card [REDACTED-PAN]"),
+        ("order 4111111111111112 is not a PAN", "order 4111111111111112 is not a PAN"),
+        ("amount 12345 and id 42", "amount 12345 and id 42"),
+        ("uuid 3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f", "uuid 3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f"),
+    ],
+)
+def test_the_log_formatter_redacts_luhn_valid_digit_runs(text, expected) -> None:
+    assert redact_pans(text) == expected
+
+
+def test_a_pan_passed_to_a_logger_by_mistake_is_redacted(capsys) -> None:
+    get_logger("test").warning("oops %s", PANS[0], extra={"card": PANS[1]})
+    out = capsys.readouterr().out
+    assert PANS[0] not in out and PANS[1] not in out
+    line = json.loads(out.strip().splitlines()[-1])
+    assert line["level"] == "WARNING" and line["logger"] == "tap.test"
+
+
+def test_log_lines_are_single_json_objects_with_exceptions_included() -> None:
+    record = logging.LogRecord("tap.x", logging.ERROR, __file__, 1, "failed %d", (3,), None)
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    line = JsonFormatter().format(record)
+    parsed = json.loads(line)
+    assert parsed["message"] == "failed 3"
+    assert parsed["exception_type"] == "ValueError" and "Traceback" in parsed["exception"]
+    assert "\n" not in line

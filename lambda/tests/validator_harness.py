@@ -1,0 +1,191 @@
+"""Wires the real validator (tap.api.build_app) to Stubber-wrapped AWS clients
+and the in-memory FakeMySQL, and records every parameter sent to AWS."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from botocore.stub import ANY
+
+import validator
+from support import FakeClock, FakeContext, FakeMySQL
+from tap import api, env
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap-db-test-AbCdEf"
+PAN = "4111111111111111"
+
+ENVIRON = {
+    env.TAP_ENVIRONMENT_SUFFIX: "test",
+    env.DB_WRITER_ENDPOINT_PARAM: "/tap/test/db/writer-endpoint",
+    env.DB_READER_ENDPOINT_PARAM: "/tap/test/db/reader-endpoint",
+    env.DB_PORT_PARAM: "/tap/test/db/port",
+    env.DB_SECRET_ARN_PARAM: "/tap/test/db/secret-arn",
+    env.DB_NAME: "tap",
+    env.SESSION_TABLE_NAME: "sessions-test",
+    env.AUDIT_BUCKET_NAME: "audit-logs-test",
+    env.MAX_AMOUNT: "10000.00",
+    env.CLOCK_SKEW_SECONDS: "300",
+    env.CONFIG_TTL_SECONDS: "300",
+    env.LOG_LEVEL: "DEBUG",
+}
+
+
+def transaction_body(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "transactionId": str(uuid.uuid4()),
+        "amount": "25.00",
+        "currency": "USD",
+        "cardNumber": PAN,
+        "merchantId": "merchant-001",
+        "timestamp": "2024-05-01T11:59:58Z",
+    }
+    data.update(overrides)
+    return data
+
+
+def http_event(method: str, path: str, body: Any = None, *, base64: bool = False, route_key: str | None = None) -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "routeKey": route_key if route_key is not None else f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.7"},
+            "requestId": "req-1",
+            "stage": "$default",
+        },
+        "body": body if body is None or isinstance(body, str) else json.dumps(body),
+        "isBase64Encoded": base64,
+    }
+
+
+class ValidatorHarness:
+    def __init__(self, stub: Any, *, environ: dict[str, str] | None = None, merchants: dict | None = None, connect: Any = None):
+        self.environ = dict(ENVIRON, **(environ or {}))
+        self.ssm, self.ssm_stub = stub("ssm")
+        self.secrets, self.secrets_stub = stub("secretsmanager")
+        self.ddb, self.ddb_stub = stub("dynamodb")
+        self.s3, self.s3_stub = stub("s3")
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        for name, client in (("ssm", self.ssm), ("secretsmanager", self.secrets), ("dynamodb", self.ddb), ("s3", self.s3)):
+            client.meta.events.register("before-parameter-build.*.*", self._recorder(name))
+        self.db = FakeMySQL(merchants if merchants is not None else {"merchant-001": ("ACTIVE", "USD", "100.00")})
+        self.monotonic = FakeClock()
+        self.app = api.build_app(
+            self.environ,
+            connect_fn=connect or self.db.connect,
+            clock=lambda: NOW,
+            monotonic=self.monotonic,
+        )
+        validator.set_app(self.app)
+        self.context = FakeContext(10)
+
+    def _recorder(self, service: str):
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            self.sent.append((service, model.name, copy.deepcopy(params)))
+
+        return record
+
+    def calls(self, service: str | None = None) -> list[str]:
+        return [f"{s}.{op}" for s, op, _ in self.sent if service in (None, s)]
+
+    # --- expectations -------------------------------------------------------
+    def expect_config(self, password: str = "pw", *, secret_error: str | None = None) -> None:
+        e = self.environ
+        self.ssm_stub.add_response(
+            "get_parameters",
+            {
+                "Parameters": [
+                    {"Name": e[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},
+                    {"Name": e[env.DB_PORT_PARAM], "Type": "String", "Value": "3306", "Version": 1},
+                    {"Name": e[env.DB_SECRET_ARN_PARAM], "Type": "String", "Value": SECRET_ARN, "Version": 1},
+                ]
+            },
+            {
+                "Names": [e[env.DB_WRITER_ENDPOINT_PARAM], e[env.DB_PORT_PARAM], e[env.DB_SECRET_ARN_PARAM]],
+                "WithDecryption": True,
+            },
+        )
+        if secret_error:
+            self.secrets_stub.add_client_error("get_secret_value", secret_error, http_status_code=500)
+            return
+        self.secrets_stub.add_response(
+            "get_secret_value",
+            {"ARN": SECRET_ARN, "Name": "db", "SecretString": json.dumps({"username": "tap", "password": password})},
+            {"SecretId": SECRET_ARN},
+        )
+
+    def expect_session_miss(self, txn_id: str) -> None:
+        self.ddb_stub.add_response(
+            "get_item",
+            {},
+            {"TableName": "sessions-test", "Key": {"sessionId": {"S": f"txn#{txn_id}"}}, "ConsistentRead": True},
+        )
+
+    def expect_session_hit(self, txn_id: str, decision: str = "APPROVED", reasons: list | None = None) -> None:
+        self.ddb_stub.add_response(
+            "get_item",
+            {"Item": self.session_item(txn_id, decision, reasons)},
+            {"TableName": "sessions-test", "Key": {"sessionId": {"S": f"txn#{txn_id}"}}, "ConsistentRead": True},
+        )
+
+    @staticmethod
+    def session_item(txn_id: str, decision: str = "APPROVED", reasons: list | None = None) -> dict[str, Any]:
+        return {
+            "sessionId": {"S": f"txn#{txn_id}"},
+            "decision": {"S": decision},
+            "reasons": {"S": json.dumps(reasons or [])},
+            "decidedAt": {"S": NOW.isoformat()},
+            "expiresAt": {"N": "1715000000"},
+        }
+
+    def expect_audit(self, txn_id: str) -> None:
+        self.s3_stub.add_response(
+            "put_object",
+            {"ETag": '"abc"'},
+            {
+                "Bucket": "audit-logs-test",
+                "Key": f"audit/2024/05/01/{txn_id}.json",
+                "Body": ANY,
+                "ContentType": "application/json",
+            },
+        )
+
+    def expect_session_put(self, txn_id: str) -> None:
+        self.ddb_stub.add_response(
+            "put_item",
+            {},
+            {
+                "TableName": "sessions-test",
+                "Item": ANY,
+                "ConditionExpression": "attribute_not_exists(sessionId)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+        )
+
+    def expect_new_transaction(self, txn_id: str) -> None:
+        self.expect_session_miss(txn_id)
+        self.expect_audit(txn_id)
+        self.expect_session_put(txn_id)
+
+    # --- calls ----------------------------------------------------------------
+    def invoke(self, event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        result = validator.handler(event, self.context)
+        return result["statusCode"], json.loads(result["body"]), result
+
+    def post(self, body: Any, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        return self.invoke(http_event("POST", "/transactions", body, **kwargs))
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        return [json.loads(p["Body"]) for s, op, p in self.sent if op == "PutObject"]
+
+    def session_items(self) -> list[dict[str, Any]]:
+        return [p["Item"] for s, op, p in self.sent if op == "PutItem"]

@@ -1,0 +1,394 @@
+/**
+ * DatabaseStack.json against issue 3, one describe per numbered point.
+ */
+import { template, templates, hasResourceProperties, resources, resourcesOfType, onlyResource, findValues, Resource } from './support/template';
+import { evaluateConditions, render, Deployment } from './support/conditions';
+import {
+  BACKUP_WINDOW,
+  ENGINE_VERSIONS,
+  INSTANCE_CLASSES,
+  Ids,
+  LOG_EXPORTS,
+  MAINTENANCE_WINDOW,
+  PASSWORD_EXCLUDED_CHARACTERS,
+  windowsOverlap,
+} from '../cfn/database';
+import { DATABASE_NAME, Exports, Names, SsmPaths } from '../cfn/lib/names';
+import { IS_PRIMARY_REGION } from '../cfn/lib/params';
+import { PRIMARY_REGION, SECONDARY_REGION } from '../cfn/lib/regions';
+import { GUARD_SUPPRESSIONS_KEY, Json, JsonObject } from '../cfn/lib/template';
+import { factsFor } from '../cfn/validate/resourceSpec';
+
+const t = template('DatabaseStack');
+const res = resources(t);
+const params = t.Parameters as Record<string, JsonObject>;
+const outputs = t.Outputs as Record<string, JsonObject>;
+const props = (id: string): JsonObject => {
+  const r = res[id];
+  if (r === undefined) throw new Error(`DatabaseStack has no resource ${id}`);
+  return r.Properties ?? {};
+};
+const [clusterId, cluster] = onlyResource(t, 'AWS::RDS::DBCluster');
+const clusterProps = cluster.Properties ?? {};
+const instanceIds = [Ids.writer, ...Ids.readers];
+const KEY_ARN = { 'Fn::GetAtt': [Ids.key, 'Arn'] };
+
+const regions = { PrimaryRegion: PRIMARY_REGION, SecondaryRegion: SECONDARY_REGION };
+const deployment = (region: string, parameters: Record<string, string | number> = {}): Deployment => ({
+  region,
+  parameters: { EnvironmentSuffix: 'test', ...regions, ...parameters },
+});
+const primary = (parameters: Record<string, string | number> = {}): Deployment => deployment(PRIMARY_REGION, parameters);
+const secondary = (parameters: Record<string, string | number> = {}): Deployment => deployment(SECONDARY_REGION, parameters);
+const existing = (d: Deployment): string[] => Object.keys(render(t, d).resources);
+
+describe('1. Aurora MySQL cluster, Multi-AZ', () => {
+  test('GIVEN the cluster WHEN built THEN it is aurora-mysql at the version of a parameter offering only current 3.x releases', () => {
+    expect(clusterProps).toMatchObject({ Engine: 'aurora-mysql', EngineVersion: { Ref: 'DbEngineVersion' }, DatabaseName: DATABASE_NAME });
+    const allowed = params.DbEngineVersion.AllowedValues as string[];
+    expect(allowed).toEqual([...ENGINE_VERSIONS]);
+    for (const v of allowed) expect(v).toMatch(/^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$/);
+    expect(allowed).toContain(params.DbEngineVersion.Default);
+  });
+
+  test('GIVEN the cluster WHEN built THEN its identifier is the derivable aurora-cluster-<suffix>', () => {
+    expect(clusterProps.DBClusterIdentifier).toEqual({ 'Fn::Sub': `${Names.auroraCluster}-\${EnvironmentSuffix}` });
+  });
+
+  test("GIVEN the DB subnet group WHEN built THEN it holds NetworkStack's three private subnets, imported", () => {
+    const subnetGroup = hasResourceProperties(t, 'AWS::RDS::DBSubnetGroup', {
+      SubnetIds: [1, 2, 3].map((i) => ({ 'Fn::ImportValue': { 'Fn::Sub': `tap-\${EnvironmentSuffix}-PrivateSubnet${i}Id` } })),
+    });
+    expect(clusterProps.DBSubnetGroupName).toEqual({ Ref: subnetGroup });
+    expect(clusterProps.VpcSecurityGroupIds).toEqual([{ 'Fn::ImportValue': { 'Fn::Sub': `tap-\${EnvironmentSuffix}-${Exports.network.databaseSecurityGroupId}` } }]);
+  });
+
+  test.each(instanceIds.map((id, i) => [id, i]))('GIVEN instance %s WHEN built THEN it joins the cluster with the class parameter in AZ %i of Fn::GetAZs', (id, i) => {
+    expect(props(id)).toMatchObject({
+      DBClusterIdentifier: { Ref: clusterId },
+      Engine: 'aurora-mysql',
+      DBInstanceClass: { Ref: 'DbInstanceClass' },
+      AvailabilityZone: { 'Fn::Select': [i, { 'Fn::GetAZs': '' }] },
+      PubliclyAccessible: false,
+    });
+  });
+
+  test('GIVEN the instance class parameter WHEN read THEN it offers exactly the classes the stack knows facts for', () => {
+    expect(params.DbInstanceClass.AllowedValues).toEqual(Object.keys(INSTANCE_CLASSES));
+    expect(Object.keys(INSTANCE_CLASSES)).toContain(params.DbInstanceClass.Default);
+  });
+
+  test.each([
+    ['prod', 0, [Ids.writer, Ids.readers[0]]],
+    ['prod', 1, [Ids.writer, Ids.readers[0]]],
+    ['prod', 2, [Ids.writer, ...Ids.readers]],
+    ['staging', 0, [Ids.writer]],
+    ['dev', 0, [Ids.writer]],
+    ['dev', 1, [Ids.writer, Ids.readers[0]]],
+    ['dev', 2, [Ids.writer, ...Ids.readers]],
+  ])('GIVEN EnvironmentType %s and DbReaderCount %i WHEN deployed THEN the instances are %j (prod keeps a reader)', (type, count, expected) => {
+    for (const d of [primary({ EnvironmentType: type, DbReaderCount: count }), secondary({ EnvironmentType: type, DbReaderCount: count })]) {
+      expect(existing(d).filter((id) => res[id].Type === 'AWS::RDS::DBInstance').sort()).toEqual([...expected].sort());
+    }
+  });
+});
+
+describe('2. Credentials in Secrets Manager, never in parameters', () => {
+  const secret = props(Ids.secret);
+  const generate = secret.GenerateSecretString as JsonObject;
+
+  test('GIVEN the secret WHEN built THEN Secrets Manager generates a long password beside the fixed username, under the stack key', () => {
+    expect(secret.Name).toEqual({ 'Fn::Sub': `${Names.dbSecret}-\${EnvironmentSuffix}` });
+    expect(secret.KmsKeyId).toEqual(KEY_ARN);
+    expect(JSON.parse(generate.SecretStringTemplate as string)).toEqual({ username: 'tapadmin' });
+    expect(generate.GenerateStringKey).toBe('password');
+    expect(generate.PasswordLength).toBeGreaterThanOrEqual(32);
+    expect(secret.SecretString).toBeUndefined();
+  });
+
+  test.each([...'"\'@/\\ :;?#%&=+,$`'].map((c) => [c]))('GIVEN the password WHEN generated THEN it never contains %j (breaks MySQL clients, DSNs or URLs)', (c) => {
+    expect(generate.ExcludeCharacters).toBe(PASSWORD_EXCLUDED_CHARACTERS);
+    expect(PASSWORD_EXCLUDED_CHARACTERS).toContain(c);
+  });
+
+  test.each([
+    ['MasterUsername', 'username'],
+    ['MasterUserPassword', 'password'],
+  ])('GIVEN the cluster WHEN built THEN %s is a dynamic reference to the secret key %s', (property, field) => {
+    expect(clusterProps[property]).toEqual({ 'Fn::Sub': `{{resolve:secretsmanager:\${${Ids.secret}}:SecretString:${field}}}` });
+  });
+
+  test.each(['DatabaseStack', 'TapStack'])('GIVEN %s WHEN its parameters are read THEN none carries a password (name, description, NoEcho)', (name) => {
+    const declared = Object.entries((template(name).Parameters ?? {}) as Record<string, JsonObject>);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const [id, def] of declared) {
+      expect({ id, mentions: /pass(word|wd)?\b|pwd/i.test(`${id} ${String(def.Description)}`) }).toEqual({ id, mentions: false });
+      expect({ id, NoEcho: def.NoEcho }).toEqual({ id, NoEcho: undefined });
+    }
+  });
+
+  test('GIVEN the template WHEN searched THEN no literal password-like property holds a plain string', () => {
+    const plain = findValues(t, (v, path) => /Password$/.test(path) && typeof v === 'string');
+    expect(plain).toEqual([]);
+  });
+
+  test('GIVEN the secret and the cluster WHEN built THEN a target attachment links them (host and port join the secret)', () => {
+    hasResourceProperties(t, 'AWS::SecretsManager::SecretTargetAttachment', { SecretId: { Ref: Ids.secret }, TargetId: { Ref: clusterId }, TargetType: 'AWS::RDS::DBCluster' });
+  });
+
+  test.each([
+    ['no rotation function (the default)', false, {}],
+    ['a rotation function ARN', true, { RotationLambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:SecretsManagerRDSMySQLRotationSingleUser' }],
+  ])('GIVEN %s WHEN deployed THEN the rotation schedule exists: %s', (_what, exists, given) => {
+    expect(existing(primary(given)).includes(Ids.rotation)).toBe(exists);
+  });
+
+  test('GIVEN the rotation schedule WHEN built THEN it rotates the attached secret with the given function every 30 days', () => {
+    expect(res[Ids.rotation].Condition).toBe('EnableSecretRotation');
+    expect(props(Ids.rotation)).toEqual({
+      SecretId: { Ref: Ids.secretAttachment },
+      RotationLambdaARN: { Ref: 'RotationLambdaArn' },
+      RotationRules: { AutomaticallyAfterDays: 30 },
+    });
+  });
+
+  test.each([
+    ['', true],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:rotate-db', true],
+    ['arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:rotate:live', true],
+    ['rotate-db', false],
+    ['arn:aws:s3:::bucket', false],
+  ])('GIVEN RotationLambdaArn %j WHEN validated THEN the pattern accepts it: %s', (value, ok) => {
+    expect(new RegExp(params.RotationLambdaArn.AllowedPattern as string).test(value)).toBe(ok);
+  });
+});
+
+describe('3. Protection', () => {
+  test('GIVEN the cluster WHEN built THEN storage is encrypted with the stack key, IAM auth is on, backups keep 30 days and snapshots copy tags', () => {
+    expect(clusterProps).toMatchObject({
+      StorageEncrypted: true,
+      KmsKeyId: KEY_ARN,
+      EnableIAMDatabaseAuthentication: true,
+      BackupRetentionPeriod: 30,
+      CopyTagsToSnapshot: true,
+    });
+  });
+
+  test('GIVEN the stack key WHEN built THEN it rotates and grants services nothing without a condition', () => {
+    const key = props(Ids.key);
+    expect(key.EnableKeyRotation).toBe(true);
+    const statements = (key.KeyPolicy as JsonObject).Statement as JsonObject[];
+    for (const s of statements) {
+      const principal = s.Principal as JsonObject;
+      expect(principal).not.toBe('*');
+      if (principal.Service !== undefined) expect(s.Condition).toBeDefined();
+    }
+    expect(props(`${Ids.key}Alias`).AliasName).toEqual({ 'Fn::Sub': `alias/${Names.databaseKeyAlias}-\${EnvironmentSuffix}` });
+  });
+
+  test('GIVEN the cluster parameter group WHEN built THEN TLS is required and the server audit log is on', () => {
+    const group = hasResourceProperties(t, 'AWS::RDS::DBClusterParameterGroup', {
+      Family: 'aurora-mysql8.0',
+      Parameters: { require_secure_transport: 'ON', server_audit_logging: '1' },
+    });
+    expect(clusterProps.DBClusterParameterGroupName).toEqual({ Ref: group });
+  });
+
+  test('GIVEN the instance parameter group WHEN built THEN the slow query log is on and every instance uses it', () => {
+    const group = hasResourceProperties(t, 'AWS::RDS::DBParameterGroup', { Family: 'aurora-mysql8.0', Parameters: { slow_query_log: '1' } });
+    for (const id of instanceIds) expect(props(id).DBParameterGroupName).toEqual({ Ref: group });
+  });
+
+  test('GIVEN the cluster WHEN built THEN it exports the error, slowquery and audit logs', () => {
+    expect([...(clusterProps.EnableCloudwatchLogsExports as string[])].sort()).toEqual(['audit', 'error', 'slowquery']);
+  });
+
+  test.each(LOG_EXPORTS.map((type) => [type]))('GIVEN the %s log WHEN exported THEN its log group exists first, KMS-encrypted, with retention', (type) => {
+    const group = hasResourceProperties(t, 'AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Sub': `/aws/rds/cluster/${Names.auroraCluster}-\${EnvironmentSuffix}/${type}` },
+      KmsKeyId: KEY_ARN,
+      RetentionInDays: { Ref: 'LogRetentionDays' },
+    });
+    expect(cluster.DependsOn).toContain(group);
+  });
+
+  test.each(Object.entries(INSTANCE_CLASSES).map(([c, f]) => [c, f.performanceInsights]))(
+    'GIVEN instance class %s WHEN deployed THEN Performance Insights is enabled: %s',
+    (instanceClass, supported) => {
+      const rendered = render(t, primary({ DbInstanceClass: instanceClass, EnvironmentType: 'prod' }));
+      for (const id of [Ids.writer, Ids.readers[0]]) {
+        const p = rendered.resources[id].Properties as JsonObject;
+        expect(p.EnablePerformanceInsights).toBe(supported);
+        expect(p.PerformanceInsightsKMSKeyId).toEqual(supported ? KEY_ARN : undefined);
+      }
+    },
+  );
+
+  test('GIVEN every instance WHEN built THEN enhanced monitoring uses a role without a fixed name', () => {
+    const [roleId, role] = onlyResource(t, 'AWS::IAM::Role');
+    expect(role.Properties?.RoleName).toBeUndefined();
+    for (const id of instanceIds) expect(props(id)).toMatchObject({ MonitoringInterval: 60, MonitoringRoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } });
+  });
+
+  test('GIVEN the backup and maintenance windows WHEN compared THEN they do not overlap', () => {
+    expect(clusterProps.PreferredBackupWindow).toBe(BACKUP_WINDOW);
+    expect(clusterProps.PreferredMaintenanceWindow).toBe(MAINTENANCE_WINDOW);
+    expect(windowsOverlap(BACKUP_WINDOW, MAINTENANCE_WINDOW)).toBe(false);
+  });
+
+  test.each([
+    ['03:00-04:00', 'sun:04:30-sun:05:30', false],
+    ['03:00-04:00', 'sun:04:00-sun:05:00', false],
+    ['03:00-04:00', 'wed:03:30-wed:04:30', true],
+    ['03:00-04:00', 'sat:23:00-sun:03:30', true],
+    ['23:30-00:30', 'mon:00:00-mon:00:30', true],
+    ['23:30-00:30', 'sun:23:45-mon:00:15', true],
+    ['23:30-00:30', 'tue:01:00-tue:02:00', false],
+  ])('GIVEN backup window %s and maintenance window %s WHEN compared THEN overlap is %s', (backup, maintenance, overlap) => {
+    expect(windowsOverlap(backup, maintenance)).toBe(overlap);
+  });
+
+  test.each([
+    ['3:00-04:00', 'sun:04:30-sun:05:30', 'PreferredBackupWindow'],
+    ['03:00-04:00', 'sunday:04:30-sun:05:30', 'PreferredMaintenanceWindow'],
+    ['03:00-04:00', 'xyz:04:30-sun:05:30', 'PreferredMaintenanceWindow'],
+  ])('GIVEN a malformed window (%s, %s) WHEN compared THEN the error names %s', (backup, maintenance, option) => {
+    expect(() => windowsOverlap(backup, maintenance)).toThrow(option);
+  });
+});
+
+describe('4. Deletion', () => {
+  test('GIVEN the cluster WHEN deleted or replaced THEN a final snapshot is taken and deletion protection is off', () => {
+    expect(cluster).toMatchObject({ DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
+    expect(clusterProps.DeletionProtection).toBe(false);
+  });
+
+  test('GIVEN the Control Tower deletion-protection rule WHEN suppressed THEN only on the cluster, with the requirement as reason', () => {
+    const suppressions = findValues(t, (_v, path) => path.endsWith(`/Metadata/${GUARD_SUPPRESSIONS_KEY}/rds_cluster_deletion_protection_enabled_check`));
+    expect(suppressions.map((s) => s.path)).toEqual([`/Resources/${clusterId}/Metadata/${GUARD_SUPPRESSIONS_KEY}/rds_cluster_deletion_protection_enabled_check`]);
+    const reason = (cluster.Metadata?.[GUARD_SUPPRESSIONS_KEY] as JsonObject).rds_cluster_deletion_protection_enabled_check;
+    expect(reason).toMatch(/issue 3/);
+    expect(reason).toMatch(/DeletionProtection false/);
+  });
+
+  test.each(instanceIds.map((id) => [id]))('GIVEN instance %s WHEN deleted THEN its policies are Delete, explicitly', (id) => {
+    expect(res[id]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+
+  test('GIVEN every other resource WHEN deleted THEN nothing but the cluster is kept, and every stateful one says Delete', () => {
+    const others = Object.entries(res).filter(([id]) => id !== clusterId);
+    for (const [id, r] of others) {
+      const stateful = factsFor(r.Type)?.stateful ?? false;
+      const policies = { id, DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy };
+      if (stateful) expect(policies).toEqual({ id, DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+      else expect([undefined, 'Delete']).toContain(r.DeletionPolicy);
+    }
+  });
+});
+
+describe('5. Endpoints for run time in SSM', () => {
+  test.each([
+    ['writerEndpoint', { 'Fn::GetAtt': [Ids.cluster, 'Endpoint.Address'] }],
+    ['readerEndpoint', { 'Fn::GetAtt': [Ids.cluster, 'ReadEndpoint.Address'] }],
+    ['port', { 'Fn::GetAtt': [Ids.cluster, 'Endpoint.Port'] }],
+    ['secretArn', { Ref: Ids.secretAttachment }],
+  ] as const)('GIVEN SSM path %s WHEN built THEN a String parameter under /tap/<suffix>/db/ holds it', (key, value) => {
+    const path = SsmPaths[key];
+    expect(path.startsWith('/tap/${EnvironmentSuffix}/db/')).toBe(true);
+    hasResourceProperties(t, 'AWS::SSM::Parameter', { Name: { 'Fn::Sub': path }, Type: 'String', Value: value });
+  });
+
+  test('GIVEN the SSM parameters WHEN counted THEN there are exactly the four, tagged as a map', () => {
+    const ssm = Object.values(resourcesOfType(t, 'AWS::SSM::Parameter'));
+    expect(ssm).toHaveLength(4);
+    for (const p of ssm) expect(Object.keys(p.Properties?.Tags as JsonObject).sort()).toEqual(['CostCenter', 'Environment', 'EnvironmentType', 'Project']);
+  });
+});
+
+describe('6. Sessions: a global table created by the primary region', () => {
+  const table = res[Ids.sessionTable];
+  const tableProps = table.Properties ?? {};
+
+  test('GIVEN the session table WHEN built THEN it is on-demand, keyed by sessionId, expires by TTL, KMS-encrypted and deletable', () => {
+    expect(table).toMatchObject({ Type: 'AWS::DynamoDB::GlobalTable', Condition: 'IsPrimaryRegion', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    expect(tableProps).toMatchObject({
+      TableName: { 'Fn::Sub': `${Names.sessionTable}-\${EnvironmentSuffix}` },
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'sessionId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'sessionId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+  });
+
+  test("GIVEN the replicas WHEN built THEN this region and the secondary each have PITR and their own region's customer-managed key", () => {
+    const replicas = tableProps.Replicas as JsonObject[];
+    expect(replicas.map((r) => r.Region)).toEqual([{ Ref: 'AWS::Region' }, { Ref: 'SecondaryRegion' }]);
+    for (const r of replicas) expect(r.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(replicas[0].SSESpecification).toEqual({ KMSMasterKeyId: KEY_ARN });
+    // The secondary's own instance of this template creates the aliased key there.
+    const alias = (props(`${Ids.key}Alias`).AliasName as JsonObject)['Fn::Sub'];
+    expect(replicas[1].SSESpecification).toEqual({ KMSMasterKeyId: { 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${SecondaryRegion}:\${AWS::AccountId}:${String(alias)}` } });
+  });
+
+  test('GIVEN the IsPrimaryRegion condition WHEN read THEN it compares AWS::Region with the PrimaryRegion parameter, no literal region', () => {
+    expect((t.Conditions as JsonObject).IsPrimaryRegion).toEqual(IS_PRIMARY_REGION);
+  });
+
+  test.each([
+    ['the primary region', true, primary()],
+    ['the secondary region', false, secondary()],
+  ])('GIVEN %s WHEN deployed THEN the session table is created: %s', (_where, created, d) => {
+    expect(evaluateConditions(t, d).IsPrimaryRegion).toBe(created);
+    expect(existing(d).includes(Ids.sessionTable)).toBe(created);
+  });
+
+  test.each([
+    ['the primary region', primary(), { Ref: Ids.sessionTable }, { 'Fn::GetAtt': [Ids.sessionTable, 'Arn'] }],
+    [
+      'the secondary region',
+      secondary(),
+      { 'Fn::Sub': `${Names.sessionTable}-\${EnvironmentSuffix}` },
+      { 'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${Names.sessionTable}-\${EnvironmentSuffix}` },
+    ],
+  ])('GIVEN %s WHEN deployed THEN the session table exports resolve to the table or its derived replica name', (_where, d, name, arn) => {
+    const rendered = render(t, d);
+    expect(rendered.outputs.SessionTableName.Value).toEqual(name);
+    expect(rendered.outputs.SessionTableArn.Value).toEqual(arn);
+    // Nothing that exists refers to a resource that does not.
+    const refs = findValues(rendered as unknown as Json, (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && ('Ref' in v || 'Fn::GetAtt' in v));
+    const ids = new Set(Object.keys(rendered.resources));
+    for (const { value } of refs) {
+      const target = 'Ref' in (value as JsonObject) ? (value as JsonObject).Ref : ((value as JsonObject)['Fn::GetAtt'] as string[])[0];
+      if (typeof target === 'string' && target in res) expect({ target, exists: ids.has(target) }).toEqual({ target, exists: true });
+    }
+  });
+});
+
+describe('7. Exports and imports', () => {
+  const exported = Object.values(outputs).map((o) => ((o.Export as JsonObject | undefined)?.Name as JsonObject | undefined)?.['Fn::Sub']);
+
+  test.each(Object.entries(Exports.database))('GIVEN export key %s WHEN built THEN tap-<suffix>-%s is exported, unconditionally', (_key, name) => {
+    expect(exported).toContain(`tap-\${EnvironmentSuffix}-${name}`);
+    for (const o of Object.values(outputs)) expect(o.Condition).toBeUndefined();
+  });
+
+  test('GIVEN the exports WHEN counted THEN they are exactly the database keys', () => {
+    expect(exported.sort()).toEqual(Object.values(Exports.database).map((n) => `tap-\${EnvironmentSuffix}-${n}`).sort());
+  });
+
+  test('GIVEN every Fn::ImportValue WHEN read THEN it names a NetworkStack export', () => {
+    const imports = findValues(t, (_v, path) => path.endsWith('/Fn::ImportValue')).map(({ value }) => (value as JsonObject)['Fn::Sub']);
+    const network = Object.values(Exports.network).map((n) => `tap-\${EnvironmentSuffix}-${n}`);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const name of imports) expect(network).toContain(name);
+  });
+
+  test('GIVEN the root WHEN wired THEN DatabaseStack waits for NetworkStack and receives every parameter it declares by Ref', () => {
+    const root = resources(templates().get('TapStack') ?? {})['DatabaseStack'] as Resource;
+    expect([root.DependsOn].flat()).toContain('NetworkStack');
+    const passed = root.Properties?.Parameters as JsonObject;
+    expect(Object.keys(passed).sort()).toEqual(Object.keys(params).sort());
+    for (const id of Object.keys(params)) expect(passed[id]).toEqual({ Ref: id });
+  });
+});
