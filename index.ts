@@ -1,7 +1,7 @@
 // tap: the Pulumi program. It validates the configuration before declaring any
 // resource, then wires components/: every region stack owns its image and its
 // template artifacts; the primary also owns the StackSet and both instances.
-// Deployment order and teardown: docs/readme-parts/deploy.md.
+// Deployment order and teardown: README.md, "Deployment".
 import * as pulumi from '@pulumi/pulumi';
 import { loadConfig } from './components/config';
 import { LambdaImage } from './components/lambdaImage';

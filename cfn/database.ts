@@ -5,7 +5,7 @@
  * port and the secret's ARN from SSM parameters whose names derive from the
  * suffix alone (SsmPaths in cfn/lib/names.ts).
  *
- * Issue 3; operators' notes in docs/readme-parts/database.md.
+ * Issue 3; operators' notes in docs/database.md.
  */
 import { DynamoDB, IAM, RDS, SecretsManager, SSM } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
@@ -177,7 +177,7 @@ const sessionTableArn = sub(`arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${
  * instance in the secondary region, by its alias ARN (DynamoDB accepts an alias
  * ARN for a replica's KMSMasterKeyId; keys are regional, so this stack's key
  * cannot serve there). The alias exists because the secondary region deploys
- * before the primary (docs/readme-parts/database.md). The AWS managed key
+ * before the primary (docs/database.md). The AWS managed key
  * alias/aws/dynamodb would need no ordering, but is neither rotatable on our
  * schedule nor governed by our key policy.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html

@@ -1,9 +1,9 @@
 /**
  * MonitoringStack: the alarms that page operators and, through the composite
  * alarm `deployment-health-<suffix>`, fail a deployment that hurts production
- * (the root's deployment gate watches it; docs/readme-parts/rollback.md).
+ * (the root's deployment gate watches it; README.md, "How a bad deployment is rolled back").
  *
- * Alarm set and thresholds: docs/readme-parts/monitoring.md.
+ * Alarm set and thresholds: docs/monitoring.md.
  */
 import { CloudWatch, SNS, ResourceTag } from 'cloudform-types';
 import { AlarmProperties, Dimension } from 'cloudform-types/types/cloudWatch/alarm';

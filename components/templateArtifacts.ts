@@ -95,7 +95,7 @@ export class TemplateArtifacts extends pulumi.ComponentResource {
         `${name}-${file.name}`,
         { bucket: bucket.id, key, content: file.body, contentType: 'application/json' },
         // Kept when replaced: the StackSet's instance overrides may still name the
-        // previous key until the primary stack's update lands (see docs/readme-parts/deploy.md).
+        // previous key until the primary stack's update lands (see README.md, "Deployment").
         { parent: this, retainOnDelete: true },
       );
       urls[file.name] = pulumi.all([bucket.bucket, region, object.key]).apply(([b, r, k]) => templateUrl(b, r, k));

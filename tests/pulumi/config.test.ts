@@ -103,8 +103,8 @@ describe('configuration: schema in Pulumi.yaml', () => {
     expect(keys.filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k))).toEqual([]);
   });
 
-  test('GIVEN docs/readme-parts/deploy.md WHEN read THEN its configuration table names every key', () => {
-    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'readme-parts', 'deploy.md'), 'utf8');
+  test('GIVEN README.md WHEN read THEN its configuration table names every key', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     expect(CONFIG_KEYS.filter((k) => !doc.includes(`\`tap:${k}\``))).toEqual([]);
   });
 });
