@@ -34,6 +34,8 @@ function deployStackSet(c: PrimaryConfig) {
     primary: { region: c.primaryRegion, imageUri: image.imageUri, templateUrls: artifacts.templateUrls },
     secondary: {
       region: c.secondaryRegion,
+      // Its templates must be the committed ones: a stale upload stops this run before the StackSet changes.
+      stack: c.secondaryStack,
       imageUri: secondary.requireOutput('imageUri').apply((v) => v as string),
       templateUrls: secondary.requireOutput('templateUrls').apply((v) => v as Record<string, string>),
     },

@@ -16,6 +16,8 @@ import { getAtt, iff, ref, sub, IntrinsicFunction, Value } from './lib/intrinsic
 import {
   DATABASE_NAME,
   Exports,
+  GATED_ALARM_PURPOSES,
+  IAM_ROLE_PATH_PATTERN,
   LambdaEnv,
   Names,
   SUFFIX,
@@ -61,10 +63,12 @@ export const ComputeParameters = {
   ValidatorTimeoutSeconds: {
     Type: 'Number',
     Description: 'Timeout of the transaction validator in seconds; below the HTTP API integration limit of 30 s, after which the client gets 503 anyway.',
-    MinValue: 3,
+    // At least 8 s: one AWS call that hangs takes up to two attempts of a 3 s read timeout
+    // (lambda/tap/aws.py) before the validator can answer 503; a shorter function would time out first.
+    MinValue: 8,
     MaxValue: 29,
     Default: 10,
-    ConstraintDescription: 'Must be 3 to 29 seconds (the HTTP API waits at most 30 s for an integration).',
+    ConstraintDescription: 'Must be 8 to 29 seconds (the validator needs 8 s to answer 503 after a hanging AWS call; the HTTP API waits at most 30 s for an integration).',
   },
   ValidatorReservedConcurrency: {
     Type: 'Number',
@@ -165,6 +169,9 @@ const arn = (service: string, resource: string, region = '${AWS::Region}'): Intr
   sub(`arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}`);
 
 /** ARNs of things other stacks own, derived from the suffix (never imported). */
+/** IAM wildcard for the UUID StackSets append to a stack instance's name (8-4-4-4-12 characters). */
+export const STACK_INSTANCE_UUID = [8, 4, 4, 4, 12].map((n) => '?'.repeat(n)).join('-');
+
 export const DerivedArns = {
   dbParameters: arn('ssm', `parameter${SsmPaths.dbPrefix}*`),
   /** Secrets Manager appends a hyphen and 6 random characters to a secret's name. */
@@ -187,13 +194,18 @@ export const DerivedArns = {
   ),
   auditBucket: sub(`arn:\${AWS::Partition}:s3:::${globalNamePattern(Names.auditBucket)}`),
   auditObjects: sub(`arn:\${AWS::Partition}:s3:::${globalNamePattern(Names.auditBucket)}/audit/*`),
-  /** Alarm names follow `<purpose>-${EnvironmentSuffix}` (MonitoringStack). */
-  deploymentAlarms: arn('cloudwatch', `alarm:*-\${${SUFFIX}}`),
+  /**
+   * The alarms the root hands the gate (the deployment-health composite and its members),
+   * each by name: a pattern such as `*-<suffix>` would also match the alarms of an
+   * environment whose suffix ends in `-<suffix>`.
+   */
+  deploymentAlarms: GATED_ALARM_PURPOSES.map((purpose) => arn('cloudwatch', `alarm:${namePattern(purpose)}`)),
   /**
    * The StackSet `tap-<suffix>` names its stack instance `StackSet-tap-<suffix>-<uuid>`;
-   * the gate reads the status of that (root) stack, whose ID comes in the event.
+   * the gate reads the status of that (root) stack, whose ID comes in the event. The UUID
+   * is matched character by character, so `tap-prod` cannot read `tap-prod-eu`'s stacks.
    */
-  deploymentStacks: arn('cloudformation', `stack/StackSet-${namePattern(Names.stackSet)}-*/*`),
+  deploymentStacks: arn('cloudformation', `stack/StackSet-${namePattern(Names.stackSet)}-${STACK_INSTANCE_UUID}/*`),
   /** ENIs, subnets and security groups of this account and region (the form the Lambda guide gives). */
   accountEc2: arn('ec2', '*/*'),
 } as const;
@@ -285,6 +297,7 @@ function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown)
     `${spec.id}Role`,
     // No RoleName: CloudFormation names it, so no CAPABILITY_NAMED_IAM is needed.
     new IAM.Role({
+      Path: sub(IAM_ROLE_PATH_PATTERN),
       Description: `tap ${spec.description}`,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
@@ -411,7 +424,7 @@ function build(): TemplateBuilder {
         p
           // DescribeAlarms supports resource-level permissions on alarm ARNs
           // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
-          .allow('ReadDeploymentAlarms', ['cloudwatch:DescribeAlarms'], [DerivedArns.deploymentAlarms])
+          .allow('ReadDeploymentAlarms', ['cloudwatch:DescribeAlarms'], DerivedArns.deploymentAlarms)
           .allow('ReadDeploymentStackStatus', ['cloudformation:DescribeStacks'], [DerivedArns.deploymentStacks]),
       guardSuppressions: { lambda_inside_vpc_check: GATE_OUTSIDE_VPC_REASON },
     },

@@ -12,16 +12,23 @@ import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
 import { IS_PRIMARY_REGION, ParameterDef, shared } from './lib/params';
 import { az, cond, equals, Fn, getAtt, iff, noValue, not, or, ref, sub } from './lib/intrinsics';
-import { DATABASE_NAME, Exports, importValue, Names, namePattern, resourceName, SsmPaths } from './lib/names';
+import { DATABASE_NAME, Exports, IAM_ROLE_PATH_PATTERN, importValue, Names, namePattern, resourceName, SsmPaths } from './lib/names';
 import { tagMap, tags } from './lib/tags';
 import { encryptedLogGroup, kmsKey } from './lib/patterns';
 
 /**
- * Aurora MySQL 3 releases offered to operators: recent ones that cfn-lint's
- * RDS data lists as current (not deprecated). Newest last; it is the default.
+ * Aurora MySQL 3 releases offered to operators: the newest patch of each recent
+ * minor release that the pinned cfn-lint's RDS data lists as current (not
+ * deprecated); a test compares the list with that data. Newest last; it is the default.
  * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraMySQLReleaseNotes/AuroraMySQL.release-calendars.html
  */
-export const ENGINE_VERSIONS = ['8.0.mysql_aurora.3.08.2', '8.0.mysql_aurora.3.09.0', '8.0.mysql_aurora.3.10.0'] as const;
+export const ENGINE_VERSIONS = [
+  '8.0.mysql_aurora.3.08.2',
+  '8.0.mysql_aurora.3.09.0',
+  '8.0.mysql_aurora.3.10.4',
+  '8.0.mysql_aurora.3.11.1',
+  '8.0.mysql_aurora.3.12.0',
+] as const;
 export const ENGINE = 'aurora-mysql';
 /** Parameter-group family of every Aurora MySQL 3 release. */
 export const PARAMETER_GROUP_FAMILY = 'aurora-mysql8.0';
@@ -337,6 +344,7 @@ function build(): TemplateBuilder {
   t.resource(
     'AuroraMonitoringRole',
     new IAM.Role({
+      Path: sub(IAM_ROLE_PATH_PATTERN),
       Description: 'tap Aurora enhanced monitoring: RDS publishes OS metrics to CloudWatch Logs',
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',

@@ -11,7 +11,7 @@ import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
 import { shared, ParameterDef } from './lib/params';
 import { Fn, IntrinsicFunction, getAtt, not, equals, ref, sub } from './lib/intrinsics';
-import { Exports, Names, importValue, namePattern, resourceName } from './lib/names';
+import { Exports, GATED_ALARM_NAMES_OUTPUT, Names, importValue, namePattern, resourceName } from './lib/names';
 import { tags } from './lib/tags';
 import { kmsKey } from './lib/patterns';
 import { ComputeParameters } from './compute';
@@ -483,7 +483,7 @@ function build(): TemplateBuilder {
   }
   // For the gate's AlarmNames (Fn::Split in the root): the composite, then its members,
   // so a FAILED answer names the member alarm that fired and its reason.
-  t.output('GatedAlarmNames', Fn.Join(',', [ref(COMPOSITE), ...GATING_ALARMS.map((a) => ref(a.id))]), {
+  t.output(GATED_ALARM_NAMES_OUTPUT, Fn.Join(',', [ref(COMPOSITE), ...GATING_ALARMS.map((a) => ref(a.id))]), {
     description: 'Comma-separated names of the deployment-health alarm and its member alarms',
   });
   return t;

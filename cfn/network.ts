@@ -8,12 +8,14 @@ import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
 import { shared, ParameterDef } from './lib/params';
 import { az, getAtt, ref, sub, Fn } from './lib/intrinsics';
-import { Exports, namePattern, resourceName } from './lib/names';
+import { Exports, IAM_ROLE_PATH_PATTERN, namePattern, resourceName } from './lib/names';
 import { tags } from './lib/tags';
 import { encryptedLogGroup, kmsKey, logsKeyService } from './lib/patterns';
 
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+/** RFC 1918 blocks with exactly four octets, prefix /16 to /28 (the VPC and subnet limits). */
 const CIDR_PATTERN =
-  '^(10|172\\.(1[6-9]|2[0-9]|3[01])|192\\.168)(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){2,3}/(1[6-9]|2[0-8])$';
+  `^(10(\\.${OCTET}){3}|172\\.(1[6-9]|2[0-9]|3[01])(\\.${OCTET}){2}|192\\.168(\\.${OCTET}){2})/(1[6-9]|2[0-8])$`;
 
 const cidrParameter = (what: string, defaultCidr: string): ParameterDef => ({
   Type: 'String',
@@ -167,6 +169,7 @@ function build(): TemplateBuilder {
   t.resource(
     'FlowLogRole',
     new IAM.Role({
+      Path: sub(IAM_ROLE_PATH_PATTERN),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [

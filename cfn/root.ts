@@ -12,10 +12,11 @@
  *   4. DeploymentGate
  */
 import { CloudFormation } from 'cloudform-types';
-import { TemplateBuilder, JsonObject } from './lib/template';
+import { createHash } from 'crypto';
+import { canonicalize, TemplateBuilder, JsonObject, renderTemplate } from './lib/template';
 import { ParameterDef, SharedParameters, IS_PRIMARY_REGION } from './lib/params';
-import { and, equals, getAtt, iff, noValue, not, ref, sub } from './lib/intrinsics';
-import { DATABASE_NAME, Exports, Names, SsmPaths, exportNamePattern, globalNamePattern } from './lib/names';
+import { and, equals, Fn, getAtt, iff, noValue, not, ref, sub } from './lib/intrinsics';
+import { DATABASE_NAME, Exports, GATED_ALARM_NAMES_OUTPUT, Names, SsmPaths, exportNamePattern, globalNamePattern } from './lib/names';
 import { templateUrlParameter } from './lib/stack';
 import { tags } from './lib/tags';
 
@@ -202,7 +203,9 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
       {
         ServiceToken: output('ComputeStack', Exports.compute.gateFunctionArn),
         ServiceTimeout: GATE_SERVICE_TIMEOUT_SECONDS,
-        AlarmNames: [output('MonitoringStack', Exports.monitoring.deploymentHealthAlarmName)],
+        // The composite and its members, so a FAILED answer names the member alarm that fired and
+        // its reason (the composite's own reason does not). Not an export: only the root reads it.
+        AlarmNames: Fn.Split(',', getAtt('MonitoringStack', `Outputs.${GATED_ALARM_NAMES_OUTPUT}`)),
         BakeMinutes: ref('BakeMinutes'),
         DeploymentStamp: ref('DeploymentStamp'),
         // DependsOn cannot name a conditional resource (when its condition is false
@@ -273,4 +276,25 @@ function parameterInterface(groups: ReadonlyMap<string, readonly string[]>): Jso
     ParameterGroups: sorted.map(([label, ids]) => ({ Label: { default: label }, Parameters: [...ids] })),
     ParameterLabels: Object.fromEntries(sorted.flatMap(([, ids]) => ids.map((id) => [id, { default: parameterLabel(id) }]))),
   };
+}
+
+/** Gate property holding the hash of the root template itself ({@link withRootTemplateHash}). */
+export const ROOT_TEMPLATE_HASH_PROPERTY = 'RootTemplateHash';
+
+/**
+ * Sets the gate's RootTemplateHash to the SHA-256 of the root template as rendered with that
+ * property empty. Why: the per-region values (ImageUri, TemplateUrls, DeploymentStamp) are
+ * StackSet instance overrides, so a change of the root template reaches the regions first in a
+ * StackSet-level operation in which DeploymentStamp is unchanged; without a property of its own
+ * that changes, the gate would not run there and the change would reach the primary ungated.
+ */
+export function withRootTemplateHash(root: JsonObject): JsonObject {
+  const copy = JSON.parse(JSON.stringify(root)) as JsonObject;
+  const gate = (copy.Resources as Record<string, JsonObject> | undefined)?.[DEPLOYMENT_GATE];
+  if (gate === undefined) return copy;
+  const props = gate.Properties as JsonObject;
+  props[ROOT_TEMPLATE_HASH_PROPERTY] = '';
+  const hash = createHash('sha256').update(renderTemplate(canonicalize(copy) as JsonObject)).digest('hex');
+  props[ROOT_TEMPLATE_HASH_PROPERTY] = hash;
+  return canonicalize(copy) as JsonObject;
 }

@@ -5,7 +5,7 @@
 import * as path from 'path';
 import { JsonObject, renderTemplate } from './lib/template';
 import { NESTED_STACKS, ROOT_TEMPLATE_NAME } from './stacks';
-import { buildRoot } from './root';
+import { buildRoot, withRootTemplateHash } from './root';
 import { migrationsHash, readMigrationFiles } from './lib/migrations';
 
 export const TEMPLATES_DIR = path.join(__dirname, 'templates');
@@ -15,7 +15,7 @@ export function synthesize(): Map<string, JsonObject> {
   const nested = new Map<string, JsonObject>();
   for (const def of NESTED_STACKS) nested.set(def.templateName, def.build().toJSON());
   const all = new Map(nested);
-  all.set(ROOT_TEMPLATE_NAME, buildRoot(nested, { migrationsHash: migrationsHash(readMigrationFiles()) }).toJSON());
+  all.set(ROOT_TEMPLATE_NAME, withRootTemplateHash(buildRoot(nested, { migrationsHash: migrationsHash(readMigrationFiles()) }).toJSON()));
   return all;
 }
 

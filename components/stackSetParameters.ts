@@ -3,8 +3,9 @@
  * the root template's own (TapStack.json, read at run time), so a parameter a
  * nested stack adds needs no change here unless it lacks a Default and a value.
  */
+import { RunError } from '@pulumi/pulumi';
 import { templateUrlParameter } from '../cfn/lib/stack';
-import { RootParameter, TemplateFile, sha256 } from './templates';
+import { ROOT_TEMPLATE, RootParameter, TemplateFile, sha256, templateObjectKey } from './templates';
 import type { TapConfig } from './validateConfig';
 
 export const IMAGE_URI_PARAMETER = 'ImageUri';
@@ -50,7 +51,11 @@ export const regionalParameterNames = (nestedTemplateNames: readonly string[]): 
 export const parametersWithoutValue = (parameters: readonly RootParameter[], available: ReadonlySet<string>): string[] =>
   parameters.filter((p) => p.default === undefined && !available.has(p.name)).map((p) => p.name);
 
-export class StackSetParameterError extends Error {
+/**
+ * A RunError (the SDK's way to end a program with a message), so `pulumi up`
+ * prints the problems alone, without a stack trace.
+ */
+export class StackSetParameterError extends RunError {
   constructor(readonly problems: readonly string[]) {
     super(`TapStack.json parameters cannot be filled (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'StackSetParameterError';
@@ -101,6 +106,12 @@ export function parameterValueProblem(p: RootParameter, value: string): string |
 export interface RegionValues {
   readonly region: string;
   readonly artifacts: RegionArtifacts;
+  /**
+   * The Pulumi stack (org/project/stack) that uploaded the artifacts, named in
+   * the fix when its templates are stale.
+   * @default none: the fix names "the region's stack"
+   */
+  readonly stack?: string;
 }
 
 export interface ParameterPlan {
@@ -118,14 +129,16 @@ export interface ParameterPlan {
 /**
  * Fills every root parameter for every region: configuration first, then the
  * region's own artifacts, then the template's Default. Throws one
- * {@link StackSetParameterError} listing every parameter without a value and
- * every value CloudFormation would refuse.
+ * {@link StackSetParameterError} listing every parameter without a value, every
+ * value CloudFormation would refuse, and every region whose uploaded nested
+ * templates are not the committed ones ({@link staleTemplatesProblem}).
  */
 export function planParameters(args: {
   readonly parameters: readonly RootParameter[];
   readonly shared: Readonly<Record<string, string | undefined>>;
   /** The first region's values are also the StackSet-level values. */
   readonly regions: readonly RegionValues[];
+  /** The committed root and nested templates: the stamps hash them, the uploads must match them. */
   readonly templates: readonly TemplateFile[];
 }): ParameterPlan {
   const problems: string[] = [];
@@ -133,9 +146,12 @@ export function planParameters(args: {
   const stackSet: Record<string, string> = {};
   const overrides: Record<string, Record<string, string>> = {};
   const stamps: Record<string, string> = {};
+  const nested = args.templates.filter((t) => t.name !== ROOT_TEMPLATE);
 
-  for (const [index, { region, artifacts }] of args.regions.entries()) {
+  for (const [index, { region, artifacts, stack }] of args.regions.entries()) {
     problems.push(...artifactProblems(region, artifacts));
+    const stale = staleTemplatesProblem(region, artifacts.templateUrls, nested, stack);
+    if (stale !== undefined) problems.push(stale);
     const regional = Object.fromEntries(Object.entries(regionalParameterValues(artifacts)).filter(([name]) => declared.has(name)));
     const effective: Record<string, string> = {};
     for (const p of args.parameters) {
@@ -176,6 +192,36 @@ export function artifactProblems(region: string, artifacts: RegionArtifacts): st
     }
   }
   return problems;
+}
+
+/** The object name at the end of a URL or key (`NetworkStack-0123456789abcdef.json`). */
+const objectName = (urlOrKey: string): string => urlOrKey.slice(urlOrKey.lastIndexOf('/') + 1);
+
+/**
+ * A region's uploaded nested templates must be the committed ones. The primary
+ * reads the secondary's template URLs through a StackReference: when a nested
+ * template changed and the secondary's stack was not updated first, the
+ * StackSet would deploy the new root over the secondary's previous nested
+ * templates. Each URL must end with the content-hash key the committed file
+ * gives (templateObjectKey, what TemplateArtifacts uploads it under).
+ * Returns one problem naming every stale or missing template, or undefined.
+ */
+export function staleTemplatesProblem(
+  region: string,
+  templateUrls: Readonly<Record<string, string>>,
+  nested: readonly TemplateFile[],
+  stack?: string,
+): string | undefined {
+  const stale = nested.flatMap((file) => {
+    const key = templateObjectKey(file);
+    const url: unknown = templateUrls[file.name];
+    if (typeof url !== 'string') return [`${file.name} (none)`];
+    return url.endsWith(`/${key}`) ? [] : [`${file.name} (it has ${objectName(url)}, expected ${objectName(key)})`];
+  });
+  if (stale.length === 0) return undefined;
+  const uploader = stack ?? `${region}'s stack`;
+  const fix = stack === undefined ? `run \`pulumi up\` on ${uploader} first` : `run \`pulumi up -s ${stack}\` first`;
+  return `Nested templates (${region}): ${uploader} has not uploaded the committed version of ${stale.join(', ')}; ${fix}, then this stack again`;
 }
 
 function describeSource(name: string): string {

@@ -5,6 +5,11 @@ import * as names from './names';
 import { TEMPLATES_DIR, readTemplates, templateResourceTypes } from './templates';
 
 export interface StackSetRolesArgs {
+  /**
+   * The environment's suffix: part of the role names, and of the scope of the
+   * execution role's policy (the templates' roles are under `/tap/<suffix>/`,
+   * their named resources end in `-<suffix>`).
+   */
   readonly environmentSuffix: string;
   /** Name of the StackSet the roles serve (`tap-<suffix>`): the trust and the stack ARNs are scoped to it. */
   readonly stackSetName: string;
@@ -86,6 +91,7 @@ export class StackSetRoles extends pulumi.ComponentResource {
               resourceTypes: types,
               accountId: id,
               regions: args.regions,
+              environmentSuffix: suffix,
               stackSetName: args.stackSetName,
               templateBuckets: args.regions.map((r) => names.templateBucketName(suffix, id, r)),
               imageRepositories: [names.repositoryName(suffix)],

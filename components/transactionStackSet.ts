@@ -17,6 +17,12 @@ export interface StackSetRegion {
   readonly imageUri: pulumi.Input<string>;
   /** Nested template name -> URL in that region's artifacts bucket. */
   readonly templateUrls: pulumi.Input<Record<string, string>>;
+  /**
+   * The Pulumi stack (org/project/stack) that uploaded these artifacts, when it
+   * is not this one: named in the fix when its templates are not the committed ones.
+   * @default none: the error names "the region's stack"
+   */
+  readonly stack?: string;
 }
 
 export interface TransactionStackSetArgs {
@@ -82,6 +88,10 @@ export class TransactionStackSet extends pulumi.ComponentResource {
 
     const accountId = args.accountId ?? aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const { primary, secondary } = args;
+    // Artifact problems (another region's objects, templates that are not the
+    // committed ones) are known only once the regions' outputs resolve: the plan
+    // throws then, and the StackSet and its instances, whose inputs wait on it,
+    // are never sent to the engine.
     const plan = pulumi
       .all([primary.imageUri, primary.templateUrls, secondary.imageUri, secondary.templateUrls])
       .apply(([primaryImage, primaryUrls, secondaryImage, secondaryUrls]) =>
@@ -89,8 +99,8 @@ export class TransactionStackSet extends pulumi.ComponentResource {
           parameters,
           shared: args.parameters,
           regions: [
-            { region: primary.region, artifacts: { imageUri: primaryImage, templateUrls: primaryUrls } },
-            { region: secondary.region, artifacts: { imageUri: secondaryImage, templateUrls: secondaryUrls } },
+            { region: primary.region, stack: primary.stack, artifacts: { imageUri: primaryImage, templateUrls: primaryUrls } },
+            { region: secondary.region, stack: secondary.stack, artifacts: { imageUri: secondaryImage, templateUrls: secondaryUrls } },
           ],
           templates,
         }),

@@ -3,6 +3,7 @@
  * reports every problem in one error, so an operator fixes a stack file in one
  * pass instead of one `pulumi preview` per typo.
  */
+import { RunError } from '@pulumi/pulumi';
 import { COMMERCIAL_REGIONS } from '../cfn/lib/regions';
 import { SUFFIX_MAX_LENGTH, SUFFIX_PATTERN } from '../cfn/lib/params';
 import { repositoryName } from './names';
@@ -88,7 +89,8 @@ export interface SecondaryConfig extends CommonConfig {
 
 export type TapConfig = PrimaryConfig | SecondaryConfig;
 
-export class ConfigValidationError extends Error {
+/** A RunError: Pulumi prints its message and exits, with no stack trace or program source. */
+export class ConfigValidationError extends RunError {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid tap configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigValidationError';

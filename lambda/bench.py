@@ -134,7 +134,6 @@ def aws_calls_per_warm_invocation(warm_invocations: int) -> tuple[float, Counter
     counter.install()
     merchants = {f"merchant-{i:03d}": ("ACTIVE", "USD", "1000000.00") for i in range(50)}
     app = api.build_app(ENVIRON, connect_fn=FakeMySQL(merchants).connect, clock=lambda: NOW)
-    context = FakeContext(10)
 
     def invoke(i: int) -> None:
         event = {
@@ -145,7 +144,8 @@ def aws_calls_per_warm_invocation(warm_invocations: int) -> tuple[float, Counter
             "body": body(i),
             "isBase64Encoded": False,
         }
-        result = app.handle(event, context)
+        # A fresh context per invocation, as in Lambda: each has its own time budget.
+        result = app.handle(event, FakeContext(10))
         if result["statusCode"] != 200:
             raise RuntimeError(f"benchmark invocation failed: {result}")
 

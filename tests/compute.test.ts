@@ -100,7 +100,7 @@ describe('ComputeStack 1. parameters', () => {
   });
 
   test('GIVEN the validator timeout WHEN built THEN it defaults to 10 s and stays under the 30 s HTTP API limit', () => {
-    expect(params.ValidatorTimeoutSeconds).toMatchObject({ Default: 10, MaxValue: 29 });
+    expect(params.ValidatorTimeoutSeconds).toMatchObject({ Default: 10, MinValue: 8, MaxValue: 29 });
   });
 
   test('GIVEN every log group WHEN built THEN retention is the shared LogRetentionDays parameter', () => {
@@ -346,12 +346,33 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
 
   test('GIVEN the gate role WHEN built THEN it reads alarms and stack status of this deployment only', () => {
     const s = statementsOf('GateRole');
-    expect(s.ReadDeploymentAlarms).toMatchObject({ Action: ['cloudwatch:DescribeAlarms'], Resource: [arn('cloudwatch', 'alarm:*-${EnvironmentSuffix}')] });
+    expect(s.ReadDeploymentAlarms).toMatchObject({
+      Action: ['cloudwatch:DescribeAlarms'],
+      Resource: ['deployment-health', 'aurora-connections', 'validator-error-rate', 'validator-throttles', 'api-5xx-rate', 'sessions-throttles'].map((p) =>
+        arn('cloudwatch', `alarm:${p}-\${EnvironmentSuffix}`),
+      ),
+    });
     expect(s.ReadDeploymentStackStatus).toMatchObject({
       Action: ['cloudformation:DescribeStacks'],
-      Resource: [arn('cloudformation', `stack/StackSet-${Names.stackSet}-\${EnvironmentSuffix}-*/*`)],
+      Resource: [arn('cloudformation', `stack/StackSet-${Names.stackSet}-\${EnvironmentSuffix}-????????-????-????-????-????????????/*`)],
     });
     expect(actionsOf('GateRole').filter((a) => /^(ssm|secretsmanager|kms|dynamodb|s3|ec2):/.test(a))).toEqual([]);
+  });
+
+  test('GIVEN the root hands the gate its alarms WHEN followed to MonitoringStack THEN the gate role may read exactly those alarms, by name', () => {
+    const root = template('TapStack');
+    const monitoring = template('MonitoringStack');
+    const monitoringOutputs = monitoring.Outputs as Record<string, JsonObject>;
+    const gateProps = (root.Resources as Record<string, Resource>).DeploymentGate.Properties as JsonObject;
+    const [separator, source] = (gateProps.AlarmNames as { 'Fn::Split': [string, { 'Fn::GetAtt': [string, string] }] })['Fn::Split'];
+    const [stack, attr] = source['Fn::GetAtt'];
+    expect(stack).toBe('MonitoringStack');
+    const [joiner, refs] = (monitoringOutputs[attr.replace(/^Outputs\./, '')].Value as { 'Fn::Join': [string, { Ref: string }[]] })['Fn::Join'];
+    expect(joiner).toBe(separator);
+    const names = refs.map((r) => ((monitoring.Resources as Record<string, Resource>)[r.Ref].Properties as JsonObject).AlarmName as { 'Fn::Sub': string });
+    expect(names.length).toBeGreaterThan(1);
+    const granted = (statementsOf('GateRole').ReadDeploymentAlarms as JsonObject).Resource as Json[];
+    expect(granted).toEqual(names.map((n) => arn('cloudwatch', `alarm:${n['Fn::Sub']}`)));
   });
 
   test.each(FUNCTIONS.map((f) => [`${f.id}Role`, f]))('GIVEN %s WHEN built THEN it writes logs to its own log group only, and has ENI rights only if in the VPC', (role, f) => {

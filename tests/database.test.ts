@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 /**
  * DatabaseStack.json against issue 3, one describe per numbered point.
  */
@@ -49,6 +50,27 @@ describe('1. Aurora MySQL cluster, Multi-AZ', () => {
     expect(allowed).toEqual([...ENGINE_VERSIONS]);
     for (const v of allowed) expect(v).toMatch(/^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$/);
     expect(allowed).toContain(params.DbEngineVersion.Default);
+  });
+
+  test("GIVEN the pinned cfn-lint's RDS data WHEN compared THEN every offered version is current, each the newest patch of its minor, and the newest release is offered", () => {
+    // cfn-lint ships AWS's engine-version lists (current and deprecated); requirements-dev.txt pins it.
+    const script = [
+      'import json, os, re, cfnlint',
+      "d = os.path.join(os.path.dirname(cfnlint.__file__), 'data/schemas/extensions/aws_rds_dbcluster')",
+      "find = lambda f: sorted(set(re.findall(r'8[.]0[.]mysql_aurora[.]3[.][0-9]+[.][0-9]+(?:[.][0-9]+)?', open(os.path.join(d, f)).read())))",
+      "print(json.dumps({'all': find('engine_version.json'), 'deprecated': find('engine_version_deprecated.json')}))",
+    ].join('\n');
+    const data = JSON.parse(execFileSync('python3', ['-c', script], { encoding: 'utf8' })) as { all: string[]; deprecated: string[] };
+    const current = data.all.filter((v) => !data.deprecated.includes(v));
+    const minorOf = (v: string): string => v.split('.').slice(0, 5).join('.');
+    const newestOfMinor = (minor: string): string => current.filter((v) => minorOf(v) === minor).sort().pop() as string;
+    expect(current.length).toBeGreaterThan(0);
+    for (const v of ENGINE_VERSIONS) {
+      expect(current).toContain(v);
+      expect(newestOfMinor(minorOf(v))).toBe(v);
+    }
+    expect(ENGINE_VERSIONS[ENGINE_VERSIONS.length - 1]).toBe([...current].sort().pop());
+    expect(params.DbEngineVersion.Default).toBe(ENGINE_VERSIONS[ENGINE_VERSIONS.length - 1]);
   });
 
   test('GIVEN the cluster WHEN built THEN its identifier is the derivable aurora-cluster-<suffix>', () => {

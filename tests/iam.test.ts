@@ -1,4 +1,6 @@
 import { Permissions } from '../cfn/lib/iam';
+import { IAM_ROLE_PATH_PATTERN } from '../cfn/lib/names';
+import { templates } from './support/template';
 
 const arn = { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::bucket-${EnvironmentSuffix}/*' };
 
@@ -31,5 +33,22 @@ describe('Permissions (cfn/lib/iam.ts)', () => {
     ['a repeated Sid', (p: Permissions) => p.allow('A', ['s3:PutObject'], [arn]).allow('A', ['s3:GetObject'], [arn]), /used twice/],
   ])('GIVEN %s WHEN added THEN it is refused with a message naming the statement', (_what, add, message) => {
     expect(() => add(new Permissions())).toThrow(message);
+  });
+});
+
+describe('IAM roles in the generated templates', () => {
+  const roles = [...templates().entries()].flatMap(([name, t]) =>
+    Object.entries((t.Resources ?? {}) as Record<string, { Type: string; Properties?: Record<string, unknown> }>)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .map(([id, r]) => [`${name}/${id}`, r.Properties ?? {}] as const),
+  );
+
+  test('GIVEN the templates WHEN searched THEN they create roles (the path check below is not vacuous)', () => {
+    expect(roles.length).toBeGreaterThan(0);
+  });
+
+  test.each(roles)('GIVEN %s WHEN built THEN it lives under /tap/<suffix>/, the path the StackSet execution role may manage, and has no fixed name', (_id, props) => {
+    expect(props.Path).toEqual({ 'Fn::Sub': IAM_ROLE_PATH_PATTERN });
+    expect(props.RoleName).toBeUndefined();
   });
 });

@@ -90,6 +90,9 @@ describe('NetworkStack', () => {
     expect(pattern.test('8.8.8.0/24')).toBe(false);
     expect(pattern.test('10.40.0.0/8')).toBe(false);
     expect(pattern.test('10.400.0.0/16')).toBe(false);
+    for (const malformed of ['10.1.2/16', '172.16.1.2.3/20', '192.168.0.0.0/24', '10.0.0.0.0/16', '192.168.1/24', '10.0.0.0/16 ']) {
+      expect([malformed, pattern.test(malformed)]).toEqual([malformed, false]);
+    }
   });
 
   test.each(Object.values(Exports.network).map((k) => [k]))('GIVEN export %s WHEN built THEN it is exported under the suffixed name', (key) => {

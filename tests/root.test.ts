@@ -1,3 +1,6 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 /**
  * TapStack.json: nested-stack wiring, parameters and conditions, the schema
  * migration and the deployment gate, and the cross-template properties of the
@@ -15,6 +18,8 @@ import {
   MIGRATION_SERVICE_TIMEOUT_SECONDS,
   RootParameters,
   parameterLabel,
+  ROOT_TEMPLATE_HASH_PROPERTY,
+  withRootTemplateHash,
 } from '../cfn/root';
 import { NESTED_STACKS, ROOT_TEMPLATE_NAME } from '../cfn/stacks';
 import { deploymentWaves, referencedIds, waves } from '../cfn/lib/graph';
@@ -29,7 +34,7 @@ const root = template(ROOT_TEMPLATE_NAME);
 const res = resources(root);
 const nestedNames: string[] = NESTED_STACKS.map((d) => d.templateName);
 const outputs = (root.Outputs ?? {}) as Record<string, JsonObject>;
-const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? [...v] : [v]);
 const getAtt = (stack: string, output: string): JsonObject => ({ 'Fn::GetAtt': [stack, `Outputs.${output}`] });
 /** Root resource -> the root resources it waits for (DependsOn, Ref, GetAtt), and its transitive ancestors. */
 const rootEdges = new Map(Object.entries(res).map(([id, r]) => [id, new Set([...asList(r.DependsOn), ...referencedIds(r.Properties as Json)].filter((x) => x in res))]));
@@ -225,16 +230,38 @@ describe('TapStack schema migration', () => {
 describe('TapStack deployment gate', () => {
   const gate = res[DEPLOYMENT_GATE];
 
-  test('GIVEN the gate WHEN built THEN the gate function watches the deployment-health alarm for BakeMinutes and re-runs on every DeploymentStamp', () => {
+  test('GIVEN the gate WHEN built THEN the gate function watches the deployment-health alarm and its members for BakeMinutes and re-runs on every DeploymentStamp', () => {
     expect(gate.Type).toBe('Custom::DeploymentGate');
     expect(gate.Properties).toEqual({
       ServiceToken: getAtt('ComputeStack', 'GateFunctionArn'),
       ServiceTimeout: GATE_SERVICE_TIMEOUT_SECONDS,
-      AlarmNames: [getAtt('MonitoringStack', 'DeploymentHealthAlarmName')],
+      AlarmNames: { 'Fn::Split': [',', getAtt('MonitoringStack', 'GatedAlarmNames')] },
       BakeMinutes: { Ref: 'BakeMinutes' },
       DeploymentStamp: { Ref: 'DeploymentStamp' },
       DnsHealthCheckId: { 'Fn::If': ['EnableDnsFailover', getAtt('DnsStack', 'HealthCheckId'), { Ref: 'AWS::NoValue' }] },
+      RootTemplateHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+
+  test('GIVEN the committed root WHEN its gate hash is recomputed THEN it is the SHA-256 of the root rendered with that property empty', () => {
+    const committed = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cfn', 'templates', `${ROOT_TEMPLATE_NAME}.json`), 'utf8')) as JsonObject;
+    expect(committed).toEqual(root);
+    const blank = JSON.parse(JSON.stringify(root)) as JsonObject;
+    ((blank.Resources as Record<string, JsonObject>)[DEPLOYMENT_GATE].Properties as JsonObject)[ROOT_TEMPLATE_HASH_PROPERTY] = '';
+    const expected = createHash('sha256').update(renderTemplate(blank)).digest('hex');
+    expect((gate.Properties as JsonObject)[ROOT_TEMPLATE_HASH_PROPERTY]).toBe(expected);
+    expect(withRootTemplateHash(root)).toEqual(root);
+  });
+
+  test.each([
+    ['a nested-stack timeout', (t: JsonObject) => (((t.Resources as Record<string, JsonObject>).NetworkStack.Properties as JsonObject).TimeoutInMinutes = 16)],
+    ['a parameter default', (t: JsonObject) => (((t.Parameters as Record<string, JsonObject>).BakeMinutes as JsonObject).Default = 4)],
+    ['the description', (t: JsonObject) => (t.Description = 'changed')],
+  ])('GIVEN a root whose %s changed WHEN hashed THEN the gate property changes, so the gate runs in the StackSet-level operation', (_what, change) => {
+    const changed = JSON.parse(JSON.stringify(root)) as JsonObject;
+    change(changed);
+    const hashOf = (t: JsonObject): unknown => ((t.Resources as Record<string, JsonObject>)[DEPLOYMENT_GATE].Properties as JsonObject)[ROOT_TEMPLATE_HASH_PROPERTY];
+    expect(hashOf(withRootTemplateHash(changed))).not.toEqual(hashOf(root));
   });
 
   test('GIVEN the longest bake WHEN compared with the timeouts THEN the gate function and CloudFormation both wait past it, with a margin for the last poll and the answer', () => {

@@ -50,6 +50,12 @@ export function resourceGraph(template: JsonObject): Map<string, Set<string>> {
   return edges;
 }
 
+/** Edges from DependsOn only: the order a template states outright, not the one its references imply. */
+export function dependsOnGraph(template: JsonObject): Map<string, Set<string>> {
+  const resources = (template.Resources ?? {}) as JsonObject;
+  return new Map(Object.entries(resources).map(([id, res]) => [id, new Set<string>(asArray((res as JsonObject).DependsOn))]));
+}
+
 /**
  * Topological layers: wave 1 waits for nothing, wave n for waves < n.
  * Throws naming the nodes of a cycle.

@@ -162,3 +162,32 @@ export const exportName = (key: string): IntrinsicFunction => sub(exportNamePatt
 
 /** `Fn::ImportValue` of another stack's export. */
 export const importValue = (key: string): IntrinsicFunction => Fn.ImportValue(exportName(key));
+
+/**
+ * IAM path of every role the templates create: `/tap/<suffix>/`. CloudFormation
+ * generates the role names (CAPABILITY_IAM, no named IAM), so nothing about a name
+ * is known before deployment; the path is, and it lets the StackSet execution role
+ * manage these roles only (components/executionPolicy.ts)
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-friendly-names).
+ */
+export const iamRolePath = (suffix: string): string => `/${PROJECT}/${suffix}/`;
+/** {@link iamRolePath} inside a template. */
+export const IAM_ROLE_PATH_PATTERN = iamRolePath(`\${${SUFFIX}}`);
+
+/**
+ * Purposes of the alarms that fail a deployment: MonitoringStack's composite
+ * `deployment-health-<suffix>`, then its members. The root hands their names to the
+ * deployment gate (output `GatedAlarmNames`), and the gate's role may read these alarms
+ * only (ComputeStack). Tests check the list against MonitoringStack's composite rule.
+ */
+export const GATED_ALARM_PURPOSES = [
+  Names.deploymentHealthAlarm,
+  'aurora-connections',
+  'validator-error-rate',
+  'validator-throttles',
+  'api-5xx-rate',
+  'sessions-throttles',
+] as const;
+
+/** MonitoringStack output (not exported) with the comma-joined names of {@link GATED_ALARM_PURPOSES}. */
+export const GATED_ALARM_NAMES_OUTPUT = 'GatedAlarmNames';

@@ -1,6 +1,6 @@
 /**
  * Where cfn-guard and the Control Tower rules live: both ship in the npm package
- * @cdklabs/cdk-validator-cfnguard, so `npm ci` pins them with everything else.
+ * @cdklabs/cdk-validator-cfnguard, so `npm install` (package-lock.json) pins them with everything else.
  * https://github.com/cdklabs/cdk-validator-cfnguard#bundled-control-tower-rules
  */
 import * as path from 'path';

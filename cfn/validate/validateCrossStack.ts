@@ -11,7 +11,7 @@
  * - no export name is declared twice, and no dependency cycle runs across templates.
  */
 import { Json, JsonObject } from '../lib/template';
-import { resourceGraph, waves } from '../lib/graph';
+import { dependsOnGraph, resourceGraph, waves } from '../lib/graph';
 import { Finding } from './types';
 import { findIntrinsics, isObject, join, resourcesOf, section } from './json';
 
@@ -144,6 +144,9 @@ export function validateCrossStack(templates: ReadonlyMap<string, JsonObject>, r
   }
 
   // Imports: resolvable, exported elsewhere, exporter deployed first.
+  // DependsOn only (issue 6: every import edge has an explicit DependsOn in the root): an order
+  // that holds only through a Ref or GetAtt disappears when that property is edited.
+  const explicitEdges = root === undefined ? new Map<string, Set<string>>() : dependsOnGraph(root);
   const rootEdges = root === undefined ? new Map<string, Set<string>>() : resourceGraph(root);
   const importEdges = new Map<string, Set<string>>();
   for (const [name, t] of templates) {
@@ -165,7 +168,7 @@ export function validateCrossStack(templates: ReadonlyMap<string, JsonObject>, r
       }
       if (!importEdges.has(name)) importEdges.set(name, new Set());
       importEdges.get(name)?.add(site.template);
-      if (root !== undefined && nestedIds.has(name) && nestedIds.has(site.template) && !ancestors(rootEdges, name).has(site.template)) {
+      if (root !== undefined && nestedIds.has(name) && nestedIds.has(site.template) && !ancestors(explicitEdges, name).has(site.template)) {
         add(
           name,
           location,

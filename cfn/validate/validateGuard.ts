@@ -93,7 +93,7 @@ export function runGuard(sets: ReadonlyArray<ReadonlyMap<string, JsonObject>>, b
       { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
     );
     if (res.error !== undefined) {
-      throw new Error(`cannot run cfn-guard at ${binary} (${res.error.message}); run npm ci to install @cdklabs/cdk-validator-cfnguard`);
+      throw new Error(`cannot run cfn-guard at ${binary} (${res.error.message}); run npm install to install @cdklabs/cdk-validator-cfnguard`);
     }
     // cfn-guard 3.x: 0 all rules pass, 19 some rule failed (5 in earlier 3.x releases); anything else is an error.
     if (res.status !== 0 && res.status !== 19 && res.status !== 5) {

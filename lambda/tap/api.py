@@ -2,8 +2,10 @@
 
 POST /transactions: 400 lists every field error; 200 carries the decision;
 a repeated transaction id gets the first decision back; 503 when a
-dependency is down (the client may retry with the same id, safely).
-GET /health: dependency reachability, quickly.
+dependency is down, or too slow for the invocation's time budget
+(tap/budget.py), so that the client may retry with the same id, safely,
+instead of getting API Gateway's 500 for a timed-out function.
+GET /health: dependency reachability within HEALTH_BUDGET_SECONDS (tap/health.py).
 Responses never contain a stack trace or the card number.
 """
 
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tap import aws, db, env
+from tap import aws, db, env, health
 from tap.audit import AuditWriter
+from tap.budget import Budget
 from tap.config import DbParameterNames, DbSettings, DependencyError, TTLCache, load_db_settings
 from tap.idempotency import IdempotencyStore
 from tap.jsonlog import bound, get_logger
@@ -67,27 +70,31 @@ class ValidatorApp:
     sessions: IdempotencyStore
     audit: AuditWriter
     clock: Callable[[], _dt.datetime]
+    monotonic: Callable[[], float] = time.monotonic
+    health_budget_seconds: float = health.HEALTH_BUDGET_SECONDS
+    health_spawn: health.Spawn = health.in_daemon_thread
 
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request_id = getattr(context, "aws_request_id", None)
         with bound(request_id=request_id):
             method, path = route_of(event)
             try:
+                budget = Budget.from_context(context)
                 if path == "/transactions":
                     if method != "POST":
                         return response(405, {"message": "method not allowed"}, {"allow": "POST"})
-                    return self.post_transaction(event, request_id)
+                    return self.post_transaction(event, request_id, budget)
                 if path == "/health":
                     if method != "GET":
                         return response(405, {"message": "method not allowed"}, {"allow": "GET"})
-                    return self.health()
+                    return self.health(budget)
                 return response(404, {"message": "not found"})
             except Exception:
                 # The API boundary: log the trace, never return it.
                 logger.exception("unhandled error", extra={"route": f"{method} {path}"})
                 return response(500, {"message": "internal error"})
 
-    def post_transaction(self, event: Mapping[str, Any], request_id: str | None) -> dict[str, Any]:
+    def post_transaction(self, event: Mapping[str, Any], request_id: str | None, budget: Budget) -> dict[str, Any]:
         now = self.clock()
         result = validate_body(event.get("body"), bool(event.get("isBase64Encoded")), now, self.limits)
         if not result.ok:
@@ -101,21 +108,27 @@ class ValidatorApp:
             raise RuntimeError("validation passed without a transaction")
         with bound(transaction_id=txn.transaction_id, merchant_id=txn.merchant_id):
             try:
-                stored = self.sessions.get(txn.transaction_id)
+                # Every call below checks ``budget`` first (BudgetExhausted is
+                # a DependencyError): better a 503 now than a function timeout.
+                stored = self.sessions.get(txn.transaction_id, budget)
                 if stored is not None:
                     logger.info("repeated transaction id; returning the first decision", extra={"decision": stored.decision})
                     return response(200, {**stored.to_dict(), "replayed": True})
-                recorded = self.store.record(txn)
+                recorded = self.store.record(txn, budget)
                 # The audit write comes before the session-table write so that
                 # a failure here (503) makes the client retry, and the retry,
                 # finding the row in Aurora but not in DynamoDB, writes it again.
-                self.audit.write(recorded.transaction, recorded.decision, request_id)
-                final = self.sessions.put_first(recorded.decision, recorded.transaction.merchant_id, now)
+                self.audit.write(recorded.transaction, recorded.decision, request_id, budget)
+                final = self.sessions.put_first(recorded.decision, recorded.transaction.merchant_id, now, budget)
             except DependencyError as e:
-                logger.error("dependency unavailable", extra={"dependency": e.dependency})
+                logger.error("dependency unavailable", extra={"dependency": e.dependency, "error": str(e)})
                 return response(
                     503,
-                    {"message": "a dependency is unavailable, retry with the same transactionId", "dependency": e.dependency},
+                    {
+                        "message": "a dependency is unavailable, retry with the same transactionId",
+                        "dependency": e.dependency,
+                        "reason": e.public_reason,
+                    },
                     {"retry-after": "1"},
                 )
             replayed = recorded.replayed or final is not recorded.decision
@@ -131,41 +144,27 @@ class ValidatorApp:
             )
             return response(200, {**final.to_dict(), "replayed": replayed})
 
-    def health(self) -> dict[str, Any]:
-        checks: dict[str, dict[str, Any]] = {}
-
-        def run(name: str, fn: Callable[[], Any]) -> bool:
-            started = time.monotonic()
-            status: dict[str, Any]
-            try:
-                fn()
-                status = {"status": "ok"}
-            except DependencyError as e:
-                status = {"status": "unavailable", "dependency": e.dependency}
-            except Exception:
-                # A health probe must answer, whatever broke; the trace goes to the log.
-                logger.exception("health check raised", extra={"check": name})
-                status = {"status": "unavailable"}
-            status["latencyMs"] = round((time.monotonic() - started) * 1000, 1)
-            checks[name] = status
-            return status["status"] == "ok"
-
-        if run("config", self.settings.get):
-            run("database", self.store.ping)
-        else:
-            checks["database"] = {"status": "skipped", "reason": "no database settings"}
-        run("sessionTable", self.sessions.probe)
+    def health(self, budget: Budget) -> dict[str, Any]:
+        checks = health.run_checks(
+            [
+                [health.Check("config", self.settings.get), health.Check("database", self.store.ping)],
+                [health.Check("sessionTable", self.sessions.probe)],
+            ],
+            budget.limited_to(self.health_budget_seconds, self.monotonic),
+            self.monotonic,
+            self.health_spawn,
+        )
         healthy = all(c["status"] == "ok" for c in checks.values())
         if not healthy:
             logger.warning("health check failed", extra={"checks": checks})
         return response(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
 
 
-def _default_connect(settings: DbSettings) -> Any:
+def _default_connect(settings: DbSettings, timeouts: db.Timeouts) -> Any:
     return db.connect(
         settings,
         tls=db.TlsConfig.from_env(),
-        timeouts=VALIDATOR_DB_TIMEOUTS,
+        timeouts=timeouts,
         lock_wait_timeout=DB_LOCK_WAIT_SECONDS,
     )
 
@@ -184,11 +183,12 @@ def limits_from_env(environ: Mapping[str, str]) -> Limits:
 def build_app(
     environ: Mapping[str, str],
     *,
-    connect_fn: Callable[[DbSettings], Any] | None = None,
+    connect_fn: Callable[[DbSettings, db.Timeouts], Any] | None = None,
     clock: Callable[[], _dt.datetime] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> ValidatorApp:
-    """Wires the app from the environment; ``connect_fn`` defaults to TLS."""
+    """Wires the app from the environment; ``connect_fn`` defaults to TLS and
+    gets VALIDATOR_DB_TIMEOUTS capped to the invocation's budget."""
     names = DbParameterNames(
         endpoint=env.get(env.DB_WRITER_ENDPOINT_PARAM, environ),
         port=env.get(env.DB_PORT_PARAM, environ),
@@ -200,6 +200,7 @@ def build_app(
         functools.partial(load_db_settings, aws.client("ssm"), aws.client("secretsmanager"), names, database),
         ttl_seconds=env.get_int(env.CONFIG_TTL_SECONDS, environ),
         clock=monotonic,
+        dependency="ssm",
     )
     clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
     environment = env.get(env.TAP_ENVIRONMENT_SUFFIX, environ)
@@ -207,8 +208,11 @@ def build_app(
         limits=limits_from_env(environ),
         environment=environment,
         settings=settings,
-        store=TransactionStore(db.ConnectionProvider(settings, connect_fn or _default_connect), clock=clock),
+        store=TransactionStore(
+            db.ConnectionProvider(settings, connect_fn or _default_connect, VALIDATOR_DB_TIMEOUTS), clock=clock
+        ),
         sessions=IdempotencyStore(aws.client("dynamodb"), env.get(env.SESSION_TABLE_NAME, environ)),
         audit=AuditWriter(aws.client("s3"), env.get(env.AUDIT_BUCKET_NAME, environ), environment),
         clock=clock,
+        monotonic=monotonic,
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tap.budget import Budget
 from tap.config import DependencyError
 from tap.decision import Decision
 from tap.jsonlog import get_logger
@@ -53,9 +54,10 @@ class AuditWriter:
         self._bucket = bucket
         self._environment = environment
 
-    def write(self, txn: Transaction, decision: Decision, request_id: str | None) -> str:
+    def write(self, txn: Transaction, decision: Decision, request_id: str | None, budget: Budget) -> str:
         record = build_record(txn, decision, self._environment, request_id)
         key = object_key(txn.transaction_id, _dt.datetime.fromisoformat(record["decidedAt"]))
+        budget.require("s3")
         try:
             self._s3.put_object(
                 Bucket=self._bucket,

@@ -16,12 +16,26 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import env
 
-# Short timeouts and few attempts: the validator has 10 s in total, and the
-# custom resources prefer their own deadline-aware retries to botocore's.
+# botocore takes its timeouts from the client's Config, and the clients are
+# module-level (built once per container, shared by every invocation), so
+# they cannot be capped to one invocation's remaining time per call the way
+# pymysql's are per connection (tap/budget.py). They are short for all
+# instead: an endpoint that hangs costs one call at most 2 attempts x 3 s
+# read (or 2 s connect) plus standard mode's backoff (under 1 s before the
+# second attempt), about 7 s, so a single hanging AWS call still ends in a
+# 503 within the validator's default 10 s; the validator's budget check
+# then refuses to start further calls. A client per invocation with capped
+# timeouts would cost milliseconds of CPU (and a new connection) each time.
+# The custom resources prefer their own deadline-aware retries to botocore's.
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 3
+MAX_ATTEMPTS = 2
 DEFAULT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"max_attempts": 3, "mode": "standard"},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    # total_max_attempts counts the first try; botocore's "max_attempts"
+    # would count retries only (2 would mean 3 tries).
+    retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
 )
 
 _lock = threading.Lock()

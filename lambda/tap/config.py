@@ -14,11 +14,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap.jsonlog import get_logger
+
+if TYPE_CHECKING:  # tap.budget imports this module for BudgetExhausted
+    from tap.budget import Budget
 
 logger = get_logger("config")
 
@@ -34,6 +37,11 @@ class DependencyError(Exception):
         self.dependency = dependency
 
     @property
+    def public_reason(self) -> str:
+        """For the 503 body: names the dependency, no internal details."""
+        return f"{self.dependency} is unavailable"
+
+    @property
     def transient(self) -> bool:
         """Whether the underlying failure may go away on retry."""
         from tap import aws, db  # local import: db imports this module
@@ -42,24 +50,57 @@ class DependencyError(Exception):
         return cause is not None and (aws.is_transient(cause) or db.is_transient(cause))
 
 
-class TTLCache(Generic[T]):
-    """One value with a maximum age; the loader runs at most once at a time."""
+class BudgetExhausted(DependencyError):
+    """Too little of the invocation's time budget is left to call
+    ``dependency`` (see tap/budget.py). Answered 503 like an outage: the call
+    would likely have outlived the function, and the client would get a 500."""
 
-    def __init__(self, loader: Callable[[], T], ttl_seconds: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, dependency: str, remaining_seconds: float) -> None:
+        super().__init__(dependency, f"time budget exhausted before calling it ({max(0.0, remaining_seconds):.2f} s left)")
+        self.remaining_seconds = remaining_seconds
+
+    @property
+    def public_reason(self) -> str:
+        return f"time budget exhausted before calling {self.dependency}"
+
+
+class TTLCache(Generic[T]):
+    """One value with a maximum age; the loader runs at most once at a time.
+
+    ``get(budget)`` hands the caller's time budget to the loader, and waits
+    for a load already in progress no longer than that budget lasts
+    (BudgetExhausted naming ``dependency``, what the loader calls first).
+    """
+
+    def __init__(
+        self,
+        loader: Callable[[Budget | None], T],
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        dependency: str,
+    ):
         self._loader = loader
         self._ttl = ttl_seconds
         self._clock = clock
+        self._dependency = dependency
         self._lock = threading.Lock()
         self._value: T | None = None
         self._loaded_at: float | None = None
 
-    def get(self) -> T:
-        with self._lock:
+    def get(self, budget: Budget | None = None) -> T:
+        if budget is None:
+            self._lock.acquire()
+        else:
+            budget.acquire(self._lock, self._dependency)
+        try:
             now = self._clock()
             if self._loaded_at is None or now - self._loaded_at >= self._ttl:
-                self._value = self._loader()
+                self._value = self._loader(budget)
                 self._loaded_at = now
             return self._value  # type: ignore[return-value]
+        finally:
+            self._lock.release()
 
     def invalidate(self) -> None:
         with self._lock:
@@ -88,9 +129,13 @@ class DbSettings:
         return f"DbSettings(host={self.host!r}, port={self.port}, username={self.username!r}, database={self.database!r})"
 
 
-def load_db_settings(ssm: Any, secrets: Any, names: DbParameterNames, database: str) -> DbSettings:
+def load_db_settings(
+    ssm: Any, secrets: Any, names: DbParameterNames, database: str, budget: Budget | None = None
+) -> DbSettings:
     """Exactly one SSM call (GetParameters for all three names) and one
-    Secrets Manager call."""
+    Secrets Manager call, each only if ``budget`` (when given) allows it."""
+    if budget is not None:
+        budget.require("ssm")
     try:
         response = ssm.get_parameters(Names=[names.endpoint, names.port, names.secret_arn], WithDecryption=True)
     except (BotoCoreError, ClientError) as e:
@@ -109,6 +154,8 @@ def load_db_settings(ssm: Any, secrets: Any, names: DbParameterNames, database: 
     if not host or not 0 < port < 65536 or not secret_arn:
         raise DependencyError("ssm", "database parameters are incomplete or malformed")
 
+    if budget is not None:
+        budget.require("secretsmanager")
     try:
         secret = secrets.get_secret_value(SecretId=secret_arn)
     except (BotoCoreError, ClientError) as e:

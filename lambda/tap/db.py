@@ -19,12 +19,14 @@ import pymysql
 from pymysql.constants import CR, ER
 
 from tap import env
+from tap.budget import Budget
 from tap.config import DbSettings, DependencyError, TTLCache
 from tap.jsonlog import get_logger
 
 logger = get_logger("db")
 
-DATABASE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+# fullmatch: "$" with re.match would let "tap\n" through.
+DATABASE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 # Errors after which the same statement may succeed on a new attempt.
 TRANSIENT_ERROR_CODES = frozenset(
@@ -69,16 +71,21 @@ class TlsConfig:
 
 @dataclass(frozen=True)
 class Timeouts:
-    connect: int = 3
-    read: int = 5
-    write: int = 5
+    connect: float = 3
+    read: float = 5
+    write: float = 5
+
+    def capped(self, budget: Budget) -> "Timeouts":
+        """Each timeout cut to what ``budget`` has left: pymysql fixes them
+        per connection, so this is as close to per call as it gets."""
+        return Timeouts(connect=budget.cap(self.connect), read=budget.cap(self.read), write=budget.cap(self.write))
 
 
 DEFAULT_TIMEOUTS = Timeouts()
 
 
 def quote_identifier(name: str) -> str:
-    if not DATABASE_NAME_PATTERN.match(name):
+    if not DATABASE_NAME_PATTERN.fullmatch(name):
         raise ValueError(f"invalid database identifier {name!r}")
     return f"`{name}`"
 
@@ -134,35 +141,73 @@ class ConnectionProvider:
     When the password was rotated the cached credentials fail with "access
     denied": the cache is dropped and the connection is tried once more with
     freshly read settings.
+
+    Every step checks the caller's time budget first, and a new connection
+    gets ``timeouts`` capped to what the budget has left.
     """
 
-    def __init__(self, settings: TTLCache[DbSettings], connect_fn: Callable[[DbSettings], Any]):
+    def __init__(
+        self,
+        settings: TTLCache[DbSettings],
+        connect_fn: Callable[[DbSettings, Timeouts], Any],
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ):
         self._settings = settings
         self._connect_fn = connect_fn
+        self._timeouts = timeouts
         self._conn: Any = None
+        self._conn_timeouts: Timeouts | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> Any:
+    def get(self, budget: Budget) -> Any:
         with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.ping(reconnect=False)
-                    return self._conn
-                except pymysql.MySQLError:
-                    logger.warning("cached database connection is dead; reconnecting")
+            if self._conn is not None and self._conn_timeouts is not None:
+                if self._conn_timeouts.read < self._timeouts.capped(budget).read:
+                    # Opened with timeouts cut short to fit an earlier, nearly
+                    # spent budget; this one allows longer, so start afresh.
                     self._close_quietly()
-            self._conn = self._open()
+                else:
+                    budget.require("database")
+                    try:
+                        self._conn.ping(reconnect=False)
+                        return self._conn
+                    except pymysql.MySQLError:
+                        logger.warning("cached database connection is dead; reconnecting")
+                        self._close_quietly()
+            self._conn, self._conn_timeouts = self._open(budget)
             return self._conn
+
+    def probe(self, budget: Budget, sql: str) -> None:
+        """Runs ``sql`` on a connection of its own, closed afterwards. For
+        GET /health, whose checks run in worker threads that may outlive the
+        invocation (tap/health.py): the shared connection must never be used
+        by two threads at once."""
+        conn, _ = self._open(budget)
+        try:
+            budget.require("database")
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                cur.fetchall()
+        except pymysql.MySQLError as e:
+            logger.exception("database health query failed")
+            raise DependencyError("database", "health query failed") from e
+        finally:
+            _close_quietly(conn)
 
     def discard(self) -> None:
         """Forget the connection after an error left it in an unknown state."""
         with self._lock:
             self._close_quietly()
 
-    def _open(self) -> Any:
-        settings = self._settings.get()
+    def _connect(self, budget: Budget) -> tuple[Any, Timeouts]:
+        settings = self._settings.get(budget)
+        budget.require("database")
+        timeouts = self._timeouts.capped(budget)
+        return self._connect_fn(settings, timeouts), timeouts
+
+    def _open(self, budget: Budget) -> tuple[Any, Timeouts]:
         try:
-            return self._connect_fn(settings)
+            return self._connect(budget)
         except (pymysql.MySQLError, OSError) as e:
             if error_code(e) != ER.ACCESS_DENIED_ERROR:
                 logger.exception("could not connect to the database")
@@ -170,17 +215,20 @@ class ConnectionProvider:
             logger.warning("database refused the cached credentials; re-reading the secret")
         self._settings.invalidate()
         try:
-            return self._connect_fn(self._settings.get())
+            return self._connect(budget)
         except (pymysql.MySQLError, OSError) as e:
             logger.exception("could not connect to the database with refreshed credentials")
             raise DependencyError("database", "could not connect") from e
 
     def _close_quietly(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            conn.close()
-        except pymysql.MySQLError:
-            # Closing a dead socket can fail; the connection is gone either way.
-            logger.debug("error while closing a dead connection", exc_info=True)
+        conn, self._conn, self._conn_timeouts = self._conn, None, None
+        if conn is not None:
+            _close_quietly(conn)
+
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except pymysql.MySQLError:
+        # Closing a dead socket can fail; the connection is gone either way.
+        logger.debug("error while closing a dead connection", exc_info=True)

@@ -9,8 +9,10 @@ During a rollback the gate answers SUCCESS at once: failing there would
 leave the stack in UPDATE_ROLLBACK_FAILED. CloudFormation does not flag a
 rollback in the event, so the gate reads the status of its own stack
 (cloudformation:DescribeStacks on the event's StackId). If that status
-cannot be read, the gate cannot rule out a rollback and therefore does not
-fail on it (it still bakes and reports alarms in the log).
+cannot be read, for whatever reason (AWS errors after retries, a malformed
+answer, a bug), the gate cannot rule out a rollback and therefore does not
+fail on it: it still bakes and logs the alarms, and answers SUCCESS with
+"gate unverified" in the reason.
 
 Delete: SUCCESS at once.
 
@@ -44,6 +46,7 @@ STATUS_ATTEMPTS = 3
 DESCRIBE_ALARMS_PAGE = 100  # DescribeAlarms accepts at most 100 names per call
 
 ALARM = "ALARM"
+UNVERIFIED = "gate unverified (stack status unknown)"
 
 
 class GateFailed(UserFacingError):
@@ -101,7 +104,7 @@ class Dependencies:
 
 
 def stack_status(stack_id: str, deps: Dependencies) -> str | None:
-    """The stack's status, or None when it cannot be read."""
+    """The stack's status, or None when it cannot be read, whatever the reason."""
     delay = 1.0
     for attempt in range(1, STATUS_ATTEMPTS + 1):
         try:
@@ -115,6 +118,12 @@ def stack_status(stack_id: str, deps: Dependencies) -> str | None:
             if attempt < STATUS_ATTEMPTS:
                 deps.sleep(delay)
                 delay *= 2
+        except Exception:
+            # Anything else (a malformed answer, a bug) leaves the status just
+            # as unknown. Raising would answer FAILED, and during a rollback
+            # that ends in UPDATE_ROLLBACK_FAILED; a retry would not help.
+            logger.exception("could not read the stack status", extra={"attempt": attempt})
+            return None
     return None
 
 
@@ -190,10 +199,12 @@ def bake(props: GateProperties, deadline: Deadline, deps: Dependencies, *, fail_
         unreadable = f"could not read the alarm states in {polls} attempt(s): {type(last_error).__name__}: {last_error}"
         if fail_on_alarm:
             raise GateFailed(unreadable)
-        return Outcome(data=data, reason=f"gate unverified (stack status unknown): {unreadable}")
+        return Outcome(data=data, reason=f"{UNVERIFIED}: {unreadable}")
     if unhealthy:
-        return Outcome(data=data, reason=f"gate unverified (stack status unknown): {unhealthy}")
-    return Outcome(data=data, reason=f"no alarm in ALARM during a {int(bake_seconds)} s bake ({polls} polls)")
+        return Outcome(data=data, reason=f"{UNVERIFIED}: {unhealthy}")
+    clean = f"no alarm in ALARM during a {int(bake_seconds)} s bake ({polls} polls)"
+    # A gate that could not have failed has verified nothing, even when clean.
+    return Outcome(data=data, reason=clean if fail_on_alarm else f"{UNVERIFIED}: {clean}")
 
 
 def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:

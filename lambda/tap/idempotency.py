@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap.aws import error_code
+from tap.budget import Budget
 from tap.config import DependencyError
 from tap.decision import Decision, Reason
 from tap.jsonlog import get_logger
@@ -41,7 +42,8 @@ class IdempotencyStore:
         self._ddb = dynamodb
         self._table = table_name
 
-    def get(self, transaction_id: str) -> Decision | None:
+    def get(self, transaction_id: str, budget: Budget) -> Decision | None:
+        budget.require("dynamodb")
         try:
             response = self._ddb.get_item(
                 TableName=self._table,
@@ -54,8 +56,9 @@ class IdempotencyStore:
         item = response.get("Item")
         return _decision_from_item(transaction_id, item) if item else None
 
-    def put_first(self, decision: Decision, merchant_id: str, now: _dt.datetime) -> Decision:
+    def put_first(self, decision: Decision, merchant_id: str, now: _dt.datetime, budget: Budget) -> Decision:
         """Stores ``decision`` unless one exists; returns whichever is stored."""
+        budget.require("dynamodb")
         decided_at = decision.decided_at or now
         item = {
             "sessionId": {"S": session_id(decision.transaction_id)},
@@ -85,12 +88,14 @@ class IdempotencyStore:
             raise DependencyError("dynamodb", "could not write the session table") from e
         if existing:
             return _decision_from_item(decision.transaction_id, existing)
-        stored = self.get(decision.transaction_id)
+        stored = self.get(decision.transaction_id, budget)
         return stored or decision
 
-    def probe(self) -> None:
+    def probe(self, budget: Budget) -> None:
         """Cheap reachability check for GET /health (a GetItem on a key that never exists)."""
+        budget.require("dynamodb")
         try:
             self._ddb.get_item(TableName=self._table, Key={"sessionId": {"S": "health#probe"}})
         except (BotoCoreError, ClientError) as e:
+            logger.exception("session table health probe failed")
             raise DependencyError("dynamodb", "session table unreachable") from e

@@ -3,7 +3,8 @@ query the fields directly), modelled on powertools-lambda-python's Logger.
 
 Card numbers must never reach the logs. The code never logs request bodies;
 as a second line of defence every formatted line is scrubbed of digit runs
-that look like a payment card number (13-19 digits passing the Luhn check).
+that look like a payment card number: as many digits as validation accepts
+(tap/card.py, PAN_MIN_LENGTH..PAN_MAX_LENGTH) and passing the Luhn check.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from types import MappingProxyType
 from typing import Any
 
 from tap import env
-from tap.card import luhn_valid
+from tap.card import PAN_MAX_LENGTH, PAN_MIN_LENGTH, luhn_valid
 
 ROOT_LOGGER_NAME = "tap"
 
 # Digits optionally separated by single spaces or dashes, as people type PANs.
-_PAN_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# The bounds come from card.py, so the scrubber covers exactly the lengths
+# validation accepts and the two cannot drift apart.
+_PAN_CANDIDATE = re.compile(rf"(?<!\d)(?:\d[ -]?){{{PAN_MIN_LENGTH - 1},{PAN_MAX_LENGTH - 1}}}\d(?!\d)")
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}

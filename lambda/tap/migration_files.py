@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-FILE_PATTERN = re.compile(r"^(?P<version>[0-9]{3,})_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
+FILE_PATTERN = re.compile(r"(?P<version>[0-9]{3,})_(?P<name>[a-z0-9][a-z0-9_]*)\.sql")
 
 
 class MigrationFileError(Exception):
@@ -72,7 +72,7 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[MigrationFile]:
         raise MigrationFileError(f"no migration files in {directory}")
     found: dict[int, MigrationFile] = {}
     for path in files:
-        match = FILE_PATTERN.match(path.name)
+        match = FILE_PATTERN.fullmatch(path.name)
         if not match:
             raise MigrationFileError(f"{path.name}: migration file names must look like 001_create_things.sql")
         version = int(match.group("version"))

@@ -19,6 +19,7 @@ import pymysql
 from pymysql.constants import ER
 
 from tap import db
+from tap.budget import Budget
 from tap.config import DependencyError
 from tap.decision import Decision, Merchant, Reason, decide, utc_day_bounds
 from tap.jsonlog import get_logger
@@ -30,7 +31,9 @@ ATTEMPTS = 2  # one retry on deadlock / lost connection; the validator has 10 s 
 
 
 class Connections(Protocol):
-    def get(self) -> Any: ...
+    def get(self, budget: Budget) -> Any: ...
+
+    def probe(self, budget: Budget, sql: str) -> None: ...
 
     def discard(self) -> None: ...
 
@@ -80,10 +83,13 @@ class TransactionStore:
         self._connections = connections
         self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
 
-    def record(self, txn: Transaction) -> Recorded:
+    def record(self, txn: Transaction, budget: Budget) -> Recorded:
         last_error: BaseException | None = None
         for attempt in range(1, ATTEMPTS + 1):
-            conn = self._connections.get()
+            conn = self._connections.get(budget)
+            # Again after get(): connecting (and reading the settings) may
+            # have used up the budget.
+            budget.require("database")
             try:
                 return self._record_once(conn, txn)
             except pymysql.MySQLError as e:
@@ -155,15 +161,9 @@ class TransactionStore:
         row = cur.fetchone()
         return _recorded_from_row(row) if row else None
 
-    def ping(self) -> None:
-        conn = self._connections.get()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1 FROM merchants LIMIT 1")
-                cur.fetchall()
-        except pymysql.MySQLError as e:
-            self._connections.discard()
-            raise DependencyError("database", "health query failed") from e
+    def ping(self, budget: Budget) -> None:
+        """GET /health: the database answers and the schema is there."""
+        self._connections.probe(budget, "SELECT 1 FROM merchants LIMIT 1")
 
     @staticmethod
     def _rollback_quietly(conn: Any) -> None:

@@ -43,15 +43,16 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 }
 
 MAX_BODY_BYTES = 16 * 1024
-UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Every pattern is applied with fullmatch: with re.match, "$" also matches
+# before a trailing newline, so "12.34\n" or "<uuid>\n" would pass (and
+# Decimal() would even strip the newline and accept the amount).
+UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Plain decimal: no sign, no exponent, no thousands separators, no leading zeros.
-AMOUNT_PATTERN = re.compile(r"^(0|[1-9][0-9]{0,14})(\.([0-9]{1,4}))?$")
-MERCHANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
-CARD_DIGITS_PATTERN = re.compile(r"^[0-9]+$")
+AMOUNT_PATTERN = re.compile(r"(0|[1-9][0-9]{0,14})(\.([0-9]{1,4}))?")
+MERCHANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,63}")
+CARD_DIGITS_PATTERN = re.compile(r"[0-9]+")
 # RFC 3339 date-time; the explicit offset is required so "local time" can't sneak in.
-TIMESTAMP_PATTERN = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
-)
+TIMESTAMP_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
 
 FIELDS = ("transactionId", "amount", "currency", "cardNumber", "merchantId", "timestamp")
 
@@ -158,7 +159,7 @@ def _string_field(data: dict[str, Any], name: str, errors: list[FieldError]) -> 
 
 
 def _validate_amount(raw: str, currency: str | None, limits: Limits, errors: list[FieldError]) -> Decimal | None:
-    match = AMOUNT_PATTERN.match(raw)
+    match = AMOUNT_PATTERN.fullmatch(raw)
     if not match:
         errors.append(FieldError("amount", "invalid_format", "amount must be a plain decimal string such as \"12.34\""))
         return None
@@ -186,7 +187,7 @@ def _validate_amount(raw: str, currency: str | None, limits: Limits, errors: lis
 
 
 def _validate_timestamp(raw: str, now: _dt.datetime, limits: Limits, errors: list[FieldError]) -> _dt.datetime | None:
-    if not TIMESTAMP_PATTERN.match(raw):
+    if not TIMESTAMP_PATTERN.fullmatch(raw):
         errors.append(
             FieldError("timestamp", "invalid_format", "timestamp must be RFC 3339 with an offset, e.g. 2024-01-31T12:00:00Z")
         )
@@ -219,7 +220,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
         errors.append(FieldError(unknown, "unexpected", "field is not allowed"))
 
     txn_id = _string_field(data, "transactionId", errors)
-    if txn_id is not None and not UUID_PATTERN.match(txn_id):
+    if txn_id is not None and not UUID_PATTERN.fullmatch(txn_id):
         errors.append(FieldError("transactionId", "invalid_format", "transactionId must be a UUID"))
         txn_id = None
 
@@ -234,7 +235,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
     pan = _string_field(data, "cardNumber", errors)
     masked: str | None = None
     if pan is not None:
-        if not CARD_DIGITS_PATTERN.match(pan) or not pan.isascii():
+        if not CARD_DIGITS_PATTERN.fullmatch(pan) or not pan.isascii():
             errors.append(FieldError("cardNumber", "invalid_format", "cardNumber must contain digits only"))
         elif not card.PAN_MIN_LENGTH <= len(pan) <= card.PAN_MAX_LENGTH:
             errors.append(
@@ -251,7 +252,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
     del pan  # nothing below may see it
 
     merchant_id = _string_field(data, "merchantId", errors)
-    if merchant_id is not None and not MERCHANT_ID_PATTERN.match(merchant_id):
+    if merchant_id is not None and not MERCHANT_ID_PATTERN.fullmatch(merchant_id):
         errors.append(
             FieldError("merchantId", "invalid_format", "merchantId must be 3-64 letters, digits, '_' or '-'")
         )

@@ -145,12 +145,14 @@ class FakeMySQL:
         self.transactions: dict[str, tuple[Any, ...]] = {}
         self.executed: list[tuple[str, Any]] = []
         self.connects = 0
+        self.connect_timeouts: list[Any] = []  # the db.Timeouts of every connect()
         self.fail: Callable[[str], BaseException | None] = lambda sql: None
         self.lock = threading.Lock()
 
-    def connect(self, settings: Any = None) -> "FakeConnection":
+    def connect(self, settings: Any = None, timeouts: Any = None) -> "FakeConnection":
         with self.lock:
             self.connects += 1
+            self.connect_timeouts.append(timeouts)
         return FakeConnection(self)
 
 

@@ -94,7 +94,7 @@ def test_given_an_aws_error_then_it_is_classified_transient_or_not(stub, code, t
 def test_ttl_cache_loads_once_within_the_max_age_and_again_after_it() -> None:
     clock = FakeClock()
     loads: list[int] = []
-    cache = TTLCache(lambda: loads.append(1) or len(loads), ttl_seconds=300, clock=clock)
+    cache = TTLCache(lambda budget: loads.append(1) or len(loads), ttl_seconds=300, clock=clock, dependency="ssm")
     assert [cache.get() for _ in range(50)] == [1] * 50
     clock.sleep(299.9)
     assert cache.get() == 1
@@ -107,13 +107,13 @@ def test_ttl_cache_loads_once_within_the_max_age_and_again_after_it() -> None:
 def test_a_failed_load_is_not_cached() -> None:
     attempts: list[int] = []
 
-    def loader() -> str:
+    def loader(budget) -> str:
         attempts.append(1)
         if len(attempts) == 1:
             raise DependencyError("ssm", "down")
         return "ok"
 
-    cache = TTLCache(loader, ttl_seconds=300)
+    cache = TTLCache(loader, ttl_seconds=300, dependency="ssm")
     with pytest.raises(DependencyError):
         cache.get()
     assert cache.get() == "ok"

@@ -26,6 +26,7 @@ from tap import db, migrate_resource
 from tap.config import DbSettings
 from tap.migration_files import MIGRATIONS_DIR, discover, split_statements
 from tap.migrations import ChecksumMismatch, LockTimeout, apply_migrations, lock_name
+from tap.budget import Budget
 from tap.store import TransactionStore
 from tap.validation import Transaction
 from validator_harness import PAN, ValidatorHarness, transaction_body
@@ -33,6 +34,8 @@ from validator_harness import PAN, ValidatorHarness, transaction_body
 pytestmark = pytest.mark.db
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+# The store tests are about SQL, not time: a budget that never runs out.
+BUDGET = Budget(lambda: 3600.0)
 
 
 @pytest.fixture
@@ -303,7 +306,7 @@ class Connections:
         self.settings = settings
         self.conn = None
 
-    def get(self):
+    def get(self, budget: Budget = BUDGET):
         if self.conn is None:
             self.conn = db.connect(self.settings, tls=None, lock_wait_timeout=5)
         return self.conn
@@ -332,7 +335,7 @@ def txn(merchant: str = "merchant-001", amount: str = "10.00", currency: str = "
 )
 def test_merchant_checks_against_real_tables(merchants_db, transaction, decision, codes) -> None:
     store = TransactionStore(Connections(merchants_db), clock=lambda: NOW)
-    recorded = store.record(transaction)
+    recorded = store.record(transaction, BUDGET)
     assert recorded.decision.decision == decision
     assert [r.code for r in recorded.decision.reasons] == codes
     (row,) = query(merchants_db, "SELECT decision, card_masked, amount FROM transactions WHERE transaction_id = %s", (transaction.transaction_id,))
@@ -342,19 +345,19 @@ def test_merchant_checks_against_real_tables(merchants_db, transaction, decision
 def test_the_daily_limit_sums_only_todays_approved_transactions(merchants_db) -> None:
     clock_value = [NOW - dt.timedelta(days=1)]
     store = TransactionStore(Connections(merchants_db), clock=lambda: clock_value[0])
-    assert store.record(txn(amount="90.00")).decision.decision == "APPROVED"  # yesterday
+    assert store.record(txn(amount="90.00"), BUDGET).decision.decision == "APPROVED"  # yesterday
     clock_value[0] = NOW
-    assert store.record(txn(amount="60.00")).decision.decision == "APPROVED"
-    assert store.record(txn(amount="50.00")).decision.decision == "DECLINED"  # declined ones don't count...
-    assert store.record(txn(amount="40.00")).decision.decision == "APPROVED"  # ...so 60 + 40 still fits
-    assert store.record(txn(amount="0.01")).decision.decision == "DECLINED"
+    assert store.record(txn(amount="60.00"), BUDGET).decision.decision == "APPROVED"
+    assert store.record(txn(amount="50.00"), BUDGET).decision.decision == "DECLINED"  # declined ones don't count...
+    assert store.record(txn(amount="40.00"), BUDGET).decision.decision == "APPROVED"  # ...so 60 + 40 still fits
+    assert store.record(txn(amount="0.01"), BUDGET).decision.decision == "DECLINED"
 
 
 def test_a_repeated_transaction_id_returns_the_first_decision_even_if_it_would_now_differ(merchants_db) -> None:
     store = TransactionStore(Connections(merchants_db), clock=lambda: NOW)
-    first = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"))
-    store.record(txn(amount="20.00"))
-    again = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"))
+    first = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"), BUDGET)
+    store.record(txn(amount="20.00"), BUDGET)
+    again = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"), BUDGET)
     assert first.decision.decision == again.decision.decision == "APPROVED"
     assert again.replayed and not first.replayed
     assert query(merchants_db, "SELECT COUNT(*) FROM transactions") == [(2,)]
@@ -376,7 +379,7 @@ def test_concurrent_requests_cannot_together_overspend_the_daily_limit(merchants
         try:
             connections.get()
             start.wait()
-            results.append(TransactionStore(connections, clock=slow_clock).record(txn(amount="15.00")).decision.decision)
+            results.append(TransactionStore(connections, clock=slow_clock).record(txn(amount="15.00"), BUDGET).decision.decision)
         except BaseException as e:
             errors.append(e)
         finally:
@@ -402,7 +405,7 @@ def test_concurrent_requests_with_the_same_id_record_one_decision(merchants_db) 
         connections = Connections(merchants_db)
         try:
             start.wait()
-            results.append(TransactionStore(connections, clock=lambda: NOW).record(txn(merchant="merchant-nope", txn_id=txn_id)))
+            results.append(TransactionStore(connections, clock=lambda: NOW).record(txn(merchant="merchant-nope", txn_id=txn_id), BUDGET))
         finally:
             connections.discard()
 
@@ -428,7 +431,7 @@ def test_the_database_refuses_a_card_number_in_clear(merchants_db) -> None:
 
 
 def test_the_handler_end_to_end_on_real_tables_stores_no_pan_anywhere(stub, merchants_db, capsys) -> None:
-    h = ValidatorHarness(stub, connect=lambda s: db.connect(merchants_db, tls=None, lock_wait_timeout=3))
+    h = ValidatorHarness(stub, connect=lambda s, timeouts: db.connect(merchants_db, tls=None, timeouts=timeouts, lock_wait_timeout=3))
     h.expect_config()
     bodies = [transaction_body(amount="60.00"), transaction_body(amount="60.00"), transaction_body(merchantId="merchant-off")]
     decisions = []

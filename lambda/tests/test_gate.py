@@ -204,6 +204,15 @@ def test_given_the_stack_status_is_unreadable_then_the_gate_bakes_but_cannot_fai
     assert "unverified" in body["Reason"] and ALARM_NAME in body["Reason"]
 
 
+def test_given_the_stack_status_is_unreadable_and_alarms_stay_ok_then_the_reason_still_says_unverified(g, cfn_responses) -> None:
+    for _ in range(deploy_gate.STATUS_ATTEMPTS):
+        g.cfn_stub.add_client_error("describe_stacks", "AccessDenied", http_status_code=403)
+    g.alarms(composite(ALARM_NAME, "OK"))
+    body = gate.handler(cfn_event("Update", dict(PROPS, BakeMinutes=0)), g.context())
+    assert body["Status"] == "SUCCESS"
+    assert body["Reason"].startswith("gate unverified") and "no alarm in ALARM" in body["Reason"]
+
+
 def test_given_the_stack_status_is_unreadable_and_props_invalid_then_still_no_failure(g, cfn_responses) -> None:
     for _ in range(deploy_gate.STATUS_ATTEMPTS):
         g.cfn_stub.add_client_error("describe_stacks", "Throttling", http_status_code=400)
@@ -283,13 +292,48 @@ class Explodes:
         return call
 
 
-@pytest.mark.parametrize("step", ["describe_stacks", "describe_alarms", "sleep"])
+class Malformed:
+    """DescribeStacks answering without a StackStatus (reading it raises KeyError)."""
+
+    def describe_stacks(self, **kwargs):
+        return {"Stacks": [{"StackName": "tap-compute-test"}]}
+
+
+@pytest.mark.parametrize(
+    "cloudformation",
+    [
+        pytest.param(Explodes(RuntimeError("cloudformation exploded")), id="RuntimeError"),
+        pytest.param(Explodes(TypeError("unexpected keyword")), id="TypeError"),
+        pytest.param(Malformed(), id="malformed answer (KeyError)"),
+    ],
+)
+@pytest.mark.parametrize("state", ["OK", "ALARM"])
+def test_given_reading_the_stack_status_raises_a_non_aws_error_then_the_gate_bakes_but_cannot_fail(
+    stub, cfn_responses, capsys, cloudformation, state
+) -> None:
+    """The gate cannot rule out a rollback, and FAILED during one would end
+    in UPDATE_ROLLBACK_FAILED: any failure to read the status is "unknown"."""
+    g = GateEnv(stub)
+    g.deps.cloudformation = cloudformation
+    g.alarms(composite(ALARM_NAME, state, "boom"))
+    event = cfn_event("Update", dict(PROPS, BakeMinutes=0))
+
+    body = gate.handler(event, g.context())
+
+    (delivered,) = cfn_responses.bodies  # exactly one answer reached CloudFormation
+    assert delivered == body
+    assert_well_formed(body, event)
+    assert body["Status"] == "SUCCESS" and "gate unverified" in body["Reason"]
+    assert (f"{ALARM_NAME} (boom)" in body["Reason"]) is (state == "ALARM")
+    logs = capsys.readouterr().out
+    assert "could not read the stack status" in logs and "Traceback" in logs
+    assert g.clock.sleeps == []  # not retried: another try would fail the same way
+
+
+@pytest.mark.parametrize("step", ["describe_alarms", "sleep"])
 def test_given_an_unexpected_error_in_any_step_then_failed_is_still_answered(stub, cfn_responses, step) -> None:
     g = GateEnv(stub, cloudwatch=Explodes(RuntimeError("cloudwatch exploded")) if step == "describe_alarms" else None)
-    if step == "describe_stacks":
-        g.deps.cloudformation = Explodes(RuntimeError("cloudformation exploded"))
-    else:
-        g.stack_status("UPDATE_IN_PROGRESS")
+    g.stack_status("UPDATE_IN_PROGRESS")
     if step == "sleep":
         g.alarms(composite(ALARM_NAME, "OK"))
 
@@ -299,6 +343,8 @@ def test_given_an_unexpected_error_in_any_step_then_failed_is_still_answered(stu
         g.deps.sleep = bad_sleep
     event = cfn_event("Update", PROPS)
     body = gate.handler(event, g.context())
+    (delivered,) = cfn_responses.bodies
+    assert delivered == body
     assert_well_formed(body, event)
     assert body["Status"] == "FAILED" and "exploded" in body["Reason"]
 

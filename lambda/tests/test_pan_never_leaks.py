@@ -10,6 +10,7 @@ import logging
 import pymysql
 import pytest
 
+from tap import card
 from tap.jsonlog import JsonFormatter, get_logger, redact_pans
 from validator_harness import ValidatorHarness, transaction_body
 
@@ -62,7 +63,7 @@ def test_given_a_rejected_request_then_no_pan_is_echoed_or_logged(stub, capsys, 
 
 
 def test_given_a_dependency_failure_then_the_logged_trace_has_no_pan(stub, capsys) -> None:
-    def connect(settings):
+    def connect(settings, timeouts):
         raise pymysql.err.OperationalError(2003, f"weird driver message quoting {PANS[0]}")
 
     h = ValidatorHarness(stub, connect=connect)
@@ -89,6 +90,37 @@ def test_given_a_dependency_failure_then_the_logged_trace_has_no_pan(stub, capsy
 )
 def test_the_log_formatter_redacts_luhn_valid_digit_runs(text, expected) -> None:
     assert redact_pans(text) == expected
+
+
+def luhn_number(length: int) -> str:
+    """A Luhn-valid digit string of ``length`` digits (a check digit appended)."""
+    body = ("4" + "1234567890" * 2)[: length - 1]
+    for check in "0123456789":
+        if card.luhn_valid(body + check):
+            return body + check
+    raise AssertionError("unreachable: one check digit always fits")
+
+
+@pytest.mark.parametrize(
+    ("length", "redacted"),
+    [(n, card.PAN_MIN_LENGTH <= n <= card.PAN_MAX_LENGTH) for n in range(card.PAN_MIN_LENGTH - 1, card.PAN_MAX_LENGTH + 2)],
+    ids=lambda v: str(v),
+)
+def test_given_a_luhn_valid_run_when_logged_then_it_is_redacted_exactly_for_the_lengths_validation_accepts(
+    length: int, redacted: bool
+) -> None:
+    digits = luhn_number(length)
+    assert len(digits) == length and card.luhn_valid(digits)
+    for written in (digits, spaced(digits)):
+        scrubbed = redact_pans(f"card {written} used")
+        assert (scrubbed == "card [REDACTED-PAN] used") is redacted, scrubbed
+
+
+def test_given_a_12_digit_pan_that_validation_accepts_then_the_log_line_does_not_contain_it(capsys) -> None:
+    pan = luhn_number(card.PAN_MIN_LENGTH)
+    assert card.PAN_MIN_LENGTH == 12
+    get_logger("test").warning("oops %s", pan)
+    assert pan not in capsys.readouterr().out
 
 
 def test_a_pan_passed_to_a_logger_by_mistake_is_redacted(capsys) -> None:

@@ -120,6 +120,35 @@ def test_given_a_malformed_body_then_400_lists_every_field_error_and_nothing_is_
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("transactionId", "3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f\n"),
+        ("merchantId", "m-123\n"),
+        ("amount", "12.34\n"),
+        ("cardNumber", PAN + "\n"),
+        ("timestamp", "2024-05-01T11:59:58Z\n"),
+    ],
+)
+def test_given_a_value_with_a_trailing_newline_then_400_names_the_field_and_nothing_is_called(h, field, value) -> None:
+    status, payload, _ = h.post(transaction_body(**{field: value}))
+    assert status == 400
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "invalid_format")]
+    assert h.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [("tap", True), ("tap_test_01", True), ("tap\n", False), ("tap;DROP", False), ("", False), ("t" * 65, False)],
+)
+def test_database_identifiers_are_validated_whole(name, valid) -> None:
+    if valid:
+        assert db.quote_identifier(name) == f"`{name}`"
+    else:
+        with pytest.raises(ValueError):
+            db.quote_identifier(name)
+
+
+@pytest.mark.parametrize(
     "raw",
     [None, "", "{not json", "[]", "\x00\x01"],
     ids=["missing", "empty", "broken JSON", "array", "binary"],
@@ -154,10 +183,10 @@ FAILURES = [
 
 @pytest.mark.parametrize(("failure", "dependency"), FAILURES)
 def test_given_a_dependency_down_then_503_names_it_without_a_stack_trace(stub, failure, dependency, capsys) -> None:
-    def connect(settings):
+    def connect(settings, timeouts):
         if failure == "db-connect":
             raise pymysql.err.OperationalError(2003, "Can't connect to MySQL server on 'writer.example.internal'")
-        return h.db.connect(settings)
+        return h.db.connect(settings, timeouts)
 
     h = ValidatorHarness(stub, connect=connect)
     if failure == "db-query":
@@ -185,6 +214,7 @@ def test_given_a_dependency_down_then_503_names_it_without_a_stack_trace(stub, f
 
     assert status == 503, payload
     assert payload["dependency"] == dependency
+    assert payload["reason"] == f"{dependency} is unavailable"
     assert result["headers"]["retry-after"] == "1"
     assert "Traceback" not in result["body"] and "File " not in result["body"]
     logged = capsys.readouterr().out
@@ -196,7 +226,7 @@ def test_given_an_unexpected_bug_then_500_without_details(h, monkeypatch) -> Non
     def broken(txn):
         raise RuntimeError("secret internals at /var/task/tap/store.py line 42")
 
-    monkeypatch.setattr(h.app.store, "record", broken)
+    monkeypatch.setattr(h.app.store, "record", lambda txn, budget: broken(txn))
     body = transaction_body()
     h.expect_session_miss(body["transactionId"])
     status, payload, result = h.post(body)
@@ -240,11 +270,11 @@ def test_given_the_cache_max_age_passed_then_a_reconnect_reads_the_settings_agai
 def test_given_the_password_was_rotated_then_access_denied_rereads_the_secret_once(stub) -> None:
     passwords: list[str] = []
 
-    def connect(settings: DbSettings):
+    def connect(settings: DbSettings, timeouts: db.Timeouts):
         passwords.append(settings.password)
         if settings.password == "old":
             raise pymysql.err.OperationalError(1045, "Access denied for user 'tap'")
-        return h.db.connect(settings)
+        return h.db.connect(settings, timeouts)
 
     h = ValidatorHarness(stub, connect=connect)
     h.expect_config(password="old")
@@ -335,7 +365,7 @@ def test_the_production_connection_always_verifies_tls_against_the_ca_bundle(mon
 
     monkeypatch.setattr(pymysql, "connect", lambda **kw: captured.update(kw) or Conn())
     settings = DbSettings("writer.example.internal", 3306, "tap", "pw", "tap")
-    api._default_connect(settings)
+    api._default_connect(settings, api.VALIDATOR_DB_TIMEOUTS)
     assert captured["ssl_ca"] == str(bundle)
     assert captured["ssl_verify_cert"] is True and captured["ssl_verify_identity"] is True
     assert captured["database"] == "tap"
@@ -346,7 +376,7 @@ def test_given_the_ca_bundle_is_missing_then_the_connection_is_refused_not_downg
     monkeypatch.setenv(env.DB_CA_BUNDLE, "/nonexistent/bundle.pem")
     monkeypatch.setattr(pymysql, "connect", lambda **kw: pytest.fail("must not connect without TLS"))
     with pytest.raises(DependencyError, match="CA bundle"):
-        api._default_connect(DbSettings("h", 3306, "u", "p", "tap"))
+        api._default_connect(DbSettings("h", 3306, "u", "p", "tap"), api.VALIDATOR_DB_TIMEOUTS)
 
 
 def test_tls_cannot_be_switched_off_through_the_environment() -> None:

@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from botocore.stub import ANY
@@ -68,15 +69,29 @@ def http_event(method: str, path: str, body: Any = None, *, base64: bool = False
 
 
 class ValidatorHarness:
-    def __init__(self, stub: Any, *, environ: dict[str, str] | None = None, merchants: dict | None = None, connect: Any = None):
+    """Every invocation gets a fresh FakeContext of ``timeout_seconds`` on the
+    harness's FakeClock (``monotonic``), so time passes only when a test
+    says so (``monotonic.sleep``, or a slow stub from ``slow_call``)."""
+
+    def __init__(
+        self,
+        stub: Any,
+        *,
+        environ: dict[str, str] | None = None,
+        merchants: dict | None = None,
+        connect: Any = None,
+        timeout_seconds: float = 10.0,
+    ):
         self.environ = dict(ENVIRON, **(environ or {}))
         self.ssm, self.ssm_stub = stub("ssm")
         self.secrets, self.secrets_stub = stub("secretsmanager")
         self.ddb, self.ddb_stub = stub("dynamodb")
         self.s3, self.s3_stub = stub("s3")
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self._on_call: dict[tuple[str, str], Callable[[], None]] = {}
         for name, client in (("ssm", self.ssm), ("secretsmanager", self.secrets), ("dynamodb", self.ddb), ("s3", self.s3)):
-            client.meta.events.register("before-parameter-build.*.*", self._recorder(name))
+            # provide-client-params comes before the Stubber looks at the call.
+            client.meta.events.register("provide-client-params.*.*", self._recorder(name))
         self.db = FakeMySQL(merchants if merchants is not None else {"merchant-001": ("ACTIVE", "USD", "100.00")})
         self.monotonic = FakeClock()
         self.app = api.build_app(
@@ -86,19 +101,48 @@ class ValidatorHarness:
             monotonic=self.monotonic,
         )
         validator.set_app(self.app)
-        self.context = FakeContext(10)
+        self.timeout_seconds = timeout_seconds
+        self.context = FakeContext(timeout_seconds, clock=self.monotonic)
 
     def _recorder(self, service: str):
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
             self.sent.append((service, model.name, copy.deepcopy(params)))
+            action = self._on_call.get((service, model.name))
+            if action is not None:
+                action()
 
         return record
+
+    def on_call(self, service: str, operation: str, action: Callable[[], None]) -> None:
+        """``action`` runs whenever ``service`` ``operation`` is called, before
+        the Stubber answers: it may move the fake clock (a slow call), block
+        (a hanging one) or raise (what botocore raises once its timeouts are
+        spent; then no response need be queued)."""
+        self._on_call[(service, operation)] = action
+
+    def slow_call(self, service: str, operation: str, seconds: float, error: BaseException | None = None) -> None:
+        """Every ``operation`` call takes ``seconds`` on the fake clock, then
+        is answered by the Stubber or raises ``error``."""
+
+        def take_time() -> None:
+            self.monotonic.sleep(seconds)
+            if error is not None:
+                raise error
+
+        self.on_call(service, operation, take_time)
 
     def calls(self, service: str | None = None) -> list[str]:
         return [f"{s}.{op}" for s, op, _ in self.sent if service in (None, s)]
 
     # --- expectations -------------------------------------------------------
     def expect_config(self, password: str = "pw", *, secret_error: str | None = None) -> None:
+        self.expect_parameters()
+        if secret_error:
+            self.secrets_stub.add_client_error("get_secret_value", secret_error, http_status_code=500)
+            return
+        self.expect_secret(password)
+
+    def expect_parameters(self) -> None:
         e = self.environ
         self.ssm_stub.add_response(
             "get_parameters",
@@ -114,9 +158,8 @@ class ValidatorHarness:
                 "WithDecryption": True,
             },
         )
-        if secret_error:
-            self.secrets_stub.add_client_error("get_secret_value", secret_error, http_status_code=500)
-            return
+
+    def expect_secret(self, password: str = "pw") -> None:
         self.secrets_stub.add_response(
             "get_secret_value",
             {"ARN": SECRET_ARN, "Name": "db", "SecretString": json.dumps({"username": "tap", "password": password})},
@@ -178,6 +221,7 @@ class ValidatorHarness:
 
     # --- calls ----------------------------------------------------------------
     def invoke(self, event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        self.context = FakeContext(self.timeout_seconds, clock=self.monotonic)
         result = validator.handler(event, self.context)
         return result["statusCode"], json.loads(result["body"]), result
 

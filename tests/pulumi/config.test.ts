@@ -1,3 +1,4 @@
+import * as pulumi from '@pulumi/pulumi';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
@@ -199,11 +200,13 @@ describe('configuration: the program refuses a broken stack before declaring any
       try {
         load('index');
       } catch (e) {
-        return { error: (e as Error).name };
+        // A RunError is what Pulumi prints as a message, without a stack trace.
+        return { error: (e as Error).name, isRunError: pulumi.RunError.isInstance(e) };
       }
       return {};
     });
     expect(run.outputs.error).toBe('ConfigValidationError');
+    expect(run.outputs.isRunError).toBe(true);
     expect(run.resources).toEqual([]);
     expect(run.calls).toEqual([]);
   });

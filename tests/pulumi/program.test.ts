@@ -8,7 +8,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { contextHash } from '../../components/contextHash';
 import { administrationPolicy, administrationTrustPolicy, executionRolePolicy, executionTrustPolicy } from '../../components/executionPolicy';
 import { IMAGE_PLATFORM, LAMBDA_DIR } from '../../components/lambdaImage';
-import { DEPLOYMENT_STAMP_PARAMETER, IMAGE_URI_PARAMETER } from '../../components/stackSetParameters';
+import { DEPLOYMENT_STAMP_PARAMETER, IMAGE_URI_PARAMETER, staleTemplatesProblem } from '../../components/stackSetParameters';
 import {
   TEMPLATES_DIR,
   parseTemplate,
@@ -155,6 +155,11 @@ describe.each([
     );
   });
 
+  test('GIVEN the uploads WHEN checked as the primary checks the secondary\'s THEN none is stale: the keys uploaded are the keys expected', () => {
+    const uploaded = run(stack).outputs.templateUrls as Record<string, string>;
+    expect(staleTemplatesProblem(region, uploaded, templates.nested, `organization/tap/${stack}`)).toBeUndefined();
+  });
+
   test('GIVEN every resource WHEN inspected THEN it is a child of a tap component (the StackReference aside)', () => {
     const orphans = run(stack).resources.filter((r) => r.custom && r.type !== T.stackReference && !(r.options.parentType ?? '').startsWith('tap:'));
     expect(orphans.map((r) => r.name)).toEqual([]);
@@ -198,6 +203,7 @@ describe('prod-us: StackSet roles', () => {
         resourceTypes: templateResourceTypes(templates),
         accountId: MOCK_ACCOUNT,
         regions: ['us-east-1', 'eu-west-1'],
+        environmentSuffix: 'prod',
         stackSetName: 'tap-prod',
         templateBuckets: [`tap-templates-prod-${MOCK_ACCOUNT}-us-east-1`, `tap-templates-prod-${MOCK_ACCOUNT}-eu-west-1`],
         imageRepositories: ['tap-lambda-prod'],

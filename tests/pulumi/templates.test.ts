@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { RunError } from '@pulumi/pulumi';
 import { ROOT_TEMPLATE_NAME } from '../../cfn/stacks';
 import { Names } from '../../cfn/lib/names';
 import { stackSetName } from '../../components/names';
@@ -12,6 +13,7 @@ import {
   parametersWithoutValue,
   planParameters,
   regionalParameterNames,
+  staleTemplatesProblem,
 } from '../../components/stackSetParameters';
 import {
   ROOT_TEMPLATE,
@@ -160,19 +162,21 @@ describe('templates: parameter plan per region', () => {
   const set = readTemplates(dir);
   const parameters = templateParameters(parseTemplate(set.root));
   const shared = { EnvironmentSuffix: 'prod', PrimaryRegion: 'us-east-1', SecondaryRegion: 'eu-west-1', AlarmEmail: undefined, BakeMinutes: '5' };
+  /** Where each region's stack uploaded the fixture's AppStack.json: the committed version. */
+  const current = (region: string): string => templateUrl(`tap-templates-prod-${ACCOUNT}-${region}`, region, templateObjectKey(set.nested[0]));
   const regions = [
-    { region: 'us-east-1', artifacts: { imageUri: image('us-east-1', 'us'), templateUrls: { AppStack: url('us-east-1', 'AppStack') } } },
-    { region: 'eu-west-1', artifacts: { imageUri: image('eu-west-1', 'eu'), templateUrls: { AppStack: url('eu-west-1', 'AppStack') } } },
+    { region: 'us-east-1', artifacts: { imageUri: image('us-east-1', 'us'), templateUrls: { AppStack: current('us-east-1') } } },
+    { region: 'eu-west-1', stack: 'organization/tap/prod-eu', artifacts: { imageUri: image('eu-west-1', 'eu'), templateUrls: { AppStack: current('eu-west-1') } } },
   ];
   const plan = planParameters({ parameters, shared, regions, templates: [set.root, ...set.nested] });
 
   test('GIVEN both regions WHEN planned THEN the StackSet sets every root parameter, Defaults included, with the primary region values', () => {
     expect(Object.keys(plan.stackSet).sort()).toEqual(parameters.map((p) => p.name).sort());
-    expect(plan.stackSet).toMatchObject({ EnvironmentSuffix: 'prod', BakeMinutes: '5', AlarmEmail: '', ImageUri: image('us-east-1', 'us'), AppStackTemplateUrl: url('us-east-1', 'AppStack') });
+    expect(plan.stackSet).toMatchObject({ EnvironmentSuffix: 'prod', BakeMinutes: '5', AlarmEmail: '', ImageUri: image('us-east-1', 'us'), AppStackTemplateUrl: current('us-east-1') });
   });
 
   test.each([['us-east-1', 'us'], ['eu-west-1', 'eu']])('GIVEN %s WHEN planned THEN its overrides are its own image, template URLs and stamp, and nothing shared', (region, seed) => {
-    expect(plan.overrides[region]).toEqual({ ImageUri: image(region, seed), AppStackTemplateUrl: url(region, 'AppStack'), DeploymentStamp: plan.stamps[region] });
+    expect(plan.overrides[region]).toEqual({ ImageUri: image(region, seed), AppStackTemplateUrl: current(region), DeploymentStamp: plan.stamps[region] });
   });
 
   test('GIVEN both regions WHEN planned THEN each stamp hashes that region\'s values and the two differ', () => {
@@ -194,5 +198,56 @@ describe('templates: parameter plan per region', () => {
     ['a template URL of another region', { imageUri: image('eu-west-1'), templateUrls: { AppStack: url('us-east-1', 'AppStack') } }, /^AppStackTemplateUrl \(eu-west-1\): .* is not an object in a eu-west-1 bucket$/],
   ])('GIVEN %s WHEN checked THEN the region mismatch is named', (_case, artifacts, expected) => {
     expect(artifactProblems('eu-west-1', artifacts)).toEqual([expect.stringMatching(expected)]);
+  });
+
+  test('GIVEN a secondary that uploaded an older AppStack WHEN planned THEN the error names it and says which stack to update first', () => {
+    const stale = [regions[0], { ...regions[1], artifacts: { ...regions[1].artifacts, templateUrls: { AppStack: url('eu-west-1', 'AppStack') } } }];
+    const attempt = () => planParameters({ parameters, shared, regions: stale, templates: [set.root, ...set.nested] });
+    expect(attempt).toThrow(StackSetParameterError);
+    expect(attempt).toThrow(/Nested templates \(eu-west-1\): organization\/tap\/prod-eu has not uploaded the committed version of AppStack .*; run `pulumi up -s organization\/tap\/prod-eu` first/);
+    expect(attempt).not.toThrow(/\(us-east-1\)/);
+  });
+
+  test('GIVEN a parameter problem WHEN thrown THEN it is a RunError, which pulumi prints without a stack trace', () => {
+    expect(RunError.isInstance(new StackSetParameterError(['x']))).toBe(true);
+  });
+});
+
+describe('templates: uploads that are not the committed ones', () => {
+  const nested = [
+    { name: 'ComputeStack', body: '{"compute":2}\n' },
+    { name: 'DnsStack', body: '{"dns":1}\n' },
+    { name: 'NetworkStack', body: '{"network":1}\n' },
+  ];
+  const at = (key: string): string => templateUrl(`tap-templates-prod-${ACCOUNT}-eu-west-1`, 'eu-west-1', key);
+  const uploaded = Object.fromEntries(nested.map((f) => [f.name, at(templateObjectKey(f))]));
+  const committed = (name: string): string => path.basename(templateObjectKey(nested.find((f) => f.name === name) ?? nested[0]));
+  const older = (name: string): string => `${name}-${sha256('older').slice(0, 16)}.json`;
+  const STACK = 'organization/tap/prod-eu';
+
+  test.each<[string, Record<string, string>, string | undefined, string | undefined]>([
+    ['every template at its committed key', uploaded, STACK, undefined],
+    ['every template at its committed key in another bucket', Object.fromEntries(nested.map((f) => [f.name, templateUrl('other', 'eu-west-1', templateObjectKey(f))])), STACK, undefined],
+    ['templates the committed set no longer has', { ...uploaded, RemovedStack: at('templates/RemovedStack-0123456789abcdef.json') }, STACK, undefined],
+    [
+      'one older template',
+      { ...uploaded, NetworkStack: at(`templates/${older('NetworkStack')}`) },
+      STACK,
+      `Nested templates (eu-west-1): ${STACK} has not uploaded the committed version of NetworkStack (it has ${older('NetworkStack')}, expected ${committed('NetworkStack')}); run \`pulumi up -s ${STACK}\` first, then this stack again`,
+    ],
+    [
+      'two older templates and a missing one',
+      { ComputeStack: at(`templates/${older('ComputeStack')}`), NetworkStack: at(`templates/${older('NetworkStack')}`) },
+      STACK,
+      `Nested templates (eu-west-1): ${STACK} has not uploaded the committed version of ComputeStack (it has ${older('ComputeStack')}, expected ${committed('ComputeStack')}), DnsStack (none), NetworkStack (it has ${older('NetworkStack')}, expected ${committed('NetworkStack')}); run \`pulumi up -s ${STACK}\` first, then this stack again`,
+    ],
+    [
+      'a missing template and no stack name',
+      { ComputeStack: uploaded.ComputeStack, NetworkStack: uploaded.NetworkStack },
+      undefined,
+      "Nested templates (eu-west-1): eu-west-1's stack has not uploaded the committed version of DnsStack (none); run `pulumi up` on eu-west-1's stack first, then this stack again",
+    ],
+  ])('GIVEN %s WHEN checked THEN the problem is as expected', (_case, urls, stack, expected) => {
+    expect(staleTemplatesProblem('eu-west-1', urls, nested, stack)).toBe(expected);
   });
 });

@@ -7,12 +7,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as Component from '../../components/transactionStackSet';
 import { deploymentStamp } from '../../components/stackSetParameters';
-import { readTemplates } from '../../components/templates';
+import { readTemplates, templateObjectKey } from '../../components/templates';
 import { fixtureRoot, writeFixtureTemplates } from './support/fixtures';
 import { Loader, MOCK_ACCOUNT, ProgramRun, RecordedResource, ofType, only, runPulumi, sha } from './support/program';
 
 const image = (region: string): string => `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/tap-lambda-prod@sha256:${sha(region)}`;
-const url = (region: string): string => `https://tap-templates-prod-${MOCK_ACCOUNT}-${region}.s3.${region}.amazonaws.com/templates/AppStack-${sha(region).slice(0, 16)}.json`;
+/** Key of the fixture's AppStack.json: both regions uploaded the current version. */
+const APP_KEY = templateObjectKey(readTemplates(writeFixtureTemplates()).nested[0]);
+const url = (region: string): string => `https://tap-templates-prod-${MOCK_ACCOUNT}-${region}.s3.${region}.amazonaws.com/${APP_KEY}`;
 const ADMIN = `arn:aws:iam::${MOCK_ACCOUNT}:role/admin`;
 
 function declare(load: Loader, templatesDir: string, parameters: Record<string, string | undefined> = {}): Component.TransactionStackSet {

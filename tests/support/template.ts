@@ -93,4 +93,4 @@ export function identityPolicyStatements(t: JsonObject): PolicyStatementAt[] {
 }
 
 /** A Json value as a list (IAM allows a single string where a list is expected). */
-export const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+export const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? [...v] : [v]);

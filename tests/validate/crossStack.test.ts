@@ -99,6 +99,14 @@ describe('exports and imports', () => {
     expect(check(stacks, rootOf(stacks, { DatabaseStack: ['NetworkStack'], ComputeStack: ['DatabaseStack'] }))).toEqual([]);
   });
 
+  test('GIVEN an import whose exporter precedes it only through a GetAtt WHEN checked THEN the missing explicit DependsOn is named', () => {
+    const stacks = { NetworkStack: nested({ exports: ['VpcId'] }), ComputeStack: nested({ imports: ['VpcId'] }) };
+    const root = rootOf(stacks);
+    const compute = (root.Resources as Record<string, JsonObject>).ComputeStack;
+    (compute.Properties as JsonObject).Tags = [{ Key: 'after', Value: { 'Fn::GetAtt': ['NetworkStack', 'Outputs.VpcId'] } }];
+    expect(check(stacks, root)).toContainEqual(expect.stringContaining('but NetworkStack is not an ancestor of ComputeStack in TapStack (add DependsOn: NetworkStack to ComputeStack)'));
+  });
+
   test('GIVEN an import whose exporter is not an ancestor WHEN checked THEN the missing DependsOn is named', () => {
     const stacks = { NetworkStack: nested({ exports: ['VpcId'] }), ComputeStack: nested({ imports: ['VpcId'] }) };
     expect(check(stacks, rootOf(stacks))).toEqual([

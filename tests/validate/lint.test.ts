@@ -7,6 +7,7 @@ const FIXTURES = {
   misspelled: fixture('lint/misspelled-property.json'),
   redundantDependsOn: fixture('lint/redundant-depends-on.json'),
   ignoredOnResource: fixture('lint/redundant-depends-on-ignored.json'),
+  informational: fixture('lint/join-with-empty-delimiter.json'),
 } as const;
 type FixtureName = keyof typeof FIXTURES;
 
@@ -29,6 +30,10 @@ describe('cfn-lint gate', () => {
 
   test('GIVEN a warning-level problem WHEN linted THEN it is a finding too', () => {
     expect(reports.redundantDependsOn.map((f) => [f.check, f.path])).toEqual([['cfn-lint W3005', 'Resources/Subscription/DependsOn']]);
+  });
+
+  test('GIVEN an informational-level finding WHEN linted THEN it is a finding too (cfn-lint skips I rules unless asked)', () => {
+    expect(reports.informational.map((f) => [f.check, f.path])).toEqual([['cfn-lint I1022', 'Resources/Topic/Properties/TopicName/Fn::Join/0']]);
   });
 
   test('GIVEN the same rule ignored on that resource with a reason WHEN linted THEN nothing is reported', () => {

@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import type * as Pulumi from '@pulumi/pulumi';
+import { readTemplates, templateObjectKey } from '../../../components/templates';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 /** The fake account; the program must take every account ID from getCallerIdentity. */
@@ -45,23 +46,18 @@ export interface ProgramRun {
   readonly outputs: Record<string, unknown>;
 }
 
-/** What the secondary stack (prod-eu) exports, as the StackReference reads it. */
+/**
+ * What the secondary stack (prod-eu) exports, as the StackReference reads it:
+ * up to date, so its template URLs end with the committed templates' keys.
+ */
 export const secondaryOutputs = (region = 'eu-west-1'): Record<string, unknown> => ({
   imageUri: `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/tap-lambda-prod@sha256:${sha('secondary image')}`,
   templateUrls: Object.fromEntries(
-    nestedTemplateNames().map((n) => [n, `https://tap-templates-prod-${MOCK_ACCOUNT}-${region}.s3.${region}.amazonaws.com/templates/${n}-${sha(`eu ${n}`).slice(0, 16)}.json`]),
+    readTemplates(path.join(ROOT, 'cfn', 'templates')).nested.map((f) => [f.name, `https://tap-templates-prod-${MOCK_ACCOUNT}-${region}.s3.${region}.amazonaws.com/${templateObjectKey(f)}`]),
   ),
 });
 
 export const sha = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
-
-export function nestedTemplateNames(): string[] {
-  return fs
-    .readdirSync(path.join(ROOT, 'cfn', 'templates'))
-    .filter((f) => f.endsWith('.json') && f !== 'TapStack.json')
-    .map((f) => f.slice(0, -5))
-    .sort();
-}
 
 /** Pulumi config values are strings; objects travel as JSON, as the CLI passes them. */
 const asConfigString = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
