@@ -11,7 +11,7 @@ import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
 import { shared, ParameterDef } from './lib/params';
 import { Fn, IntrinsicFunction, getAtt, not, equals, ref, sub } from './lib/intrinsics';
-import { Exports, GATED_ALARM_NAMES_OUTPUT, Names, importValue, namePattern, resourceName } from './lib/names';
+import { Exports, GATED_ALARM_NAMES_OUTPUT, GATED_ALARM_PURPOSES, Names, importValue, namePattern, resourceName } from './lib/names';
 import { tags } from './lib/tags';
 import { kmsKey } from './lib/patterns';
 import { ComputeParameters } from './compute';
@@ -122,8 +122,6 @@ export interface AlarmSpec {
   readonly treatMissingData: TreatMissingData;
   /** 60 s for what must act within a deployment's bake; 300 s for slow capacity and latency trends. */
   readonly periodSeconds: 60 | 300;
-  /** Member of `deployment-health`: ALARM during a deployment rolls it back. */
-  readonly gatesDeployment: boolean;
   readonly exportKeys: { readonly name: string; readonly arn: string };
 }
 
@@ -177,7 +175,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // no data means the cluster is down or not the one watched, and a deployment must not pass then.
     treatMissingData: 'breaching',
     periodSeconds: 60,
-    gatesDeployment: true,
     exportKeys: { name: Exports.monitoring.auroraConnectionsAlarmName, arn: Exports.monitoring.auroraConnectionsAlarmArn },
   },
   {
@@ -192,7 +189,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // missing data keeps the last state instead of paging twice for one outage.
     treatMissingData: 'missing',
     periodSeconds: 300,
-    gatesDeployment: false,
     exportKeys: { name: Exports.monitoring.auroraCpuAlarmName, arn: Exports.monitoring.auroraCpuAlarmArn },
   },
   {
@@ -211,7 +207,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // As for CPU: the connections alarm owns "the cluster is silent".
     treatMissingData: 'missing',
     periodSeconds: 300,
-    gatesDeployment: false,
     exportKeys: { name: Exports.monitoring.auroraFreeableMemoryAlarmName, arn: Exports.monitoring.auroraFreeableMemoryAlarmArn },
   },
   {
@@ -230,7 +225,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // No invocations, no errors: a quiet period is healthy.
     treatMissingData: 'notBreaching',
     periodSeconds: 60,
-    gatesDeployment: true,
     exportKeys: { name: Exports.monitoring.validatorErrorRateAlarmName, arn: Exports.monitoring.validatorErrorRateAlarmArn },
   },
   {
@@ -244,7 +238,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // Lambda publishes nothing without invocation attempts: nothing was throttled.
     treatMissingData: 'notBreaching',
     periodSeconds: 60,
-    gatesDeployment: true,
     exportKeys: { name: Exports.monitoring.validatorThrottlesAlarmName, arn: Exports.monitoring.validatorThrottlesAlarmArn },
   },
   {
@@ -265,7 +258,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // No invocations, no duration.
     treatMissingData: 'notBreaching',
     periodSeconds: 300,
-    gatesDeployment: false,
     exportKeys: { name: Exports.monitoring.validatorDurationAlarmName, arn: Exports.monitoring.validatorDurationAlarmArn },
   },
   {
@@ -287,7 +279,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // No requests, no errors.
     treatMissingData: 'notBreaching',
     periodSeconds: 60,
-    gatesDeployment: true,
     exportKeys: { name: Exports.monitoring.api5xxRateAlarmName, arn: Exports.monitoring.api5xxRateAlarmArn },
   },
   {
@@ -311,7 +302,6 @@ export const ALARMS: readonly AlarmSpec[] = [
     // DynamoDB publishes throttle events only when there are some.
     treatMissingData: 'notBreaching',
     periodSeconds: 60,
-    gatesDeployment: true,
     exportKeys: { name: Exports.monitoring.sessionTableThrottlesAlarmName, arn: Exports.monitoring.sessionTableThrottlesAlarmArn },
   },
 ];
@@ -325,7 +315,8 @@ export const ALARMS: readonly AlarmSpec[] = [
  * the validator's p99 duration (a new image's cold starts raise it right after every
  * deployment; real timeouts already count as validator errors).
  */
-export const GATING_ALARMS: readonly AlarmSpec[] = ALARMS.filter((a) => a.gatesDeployment);
+/** Members of `deployment-health` (ALARM during a deployment rolls it back): named once, in GATED_ALARM_PURPOSES. */
+export const GATING_ALARMS: readonly AlarmSpec[] = ALARMS.filter((a) => (GATED_ALARM_PURPOSES as readonly string[]).includes(a.purpose));
 
 /** `ALARM("<name>") OR ...` with each member's name by Ref (Fn::Sub), so the composite is created after them. */
 export const deploymentHealthRule = (members: readonly AlarmSpec[]): string => members.map((a) => `ALARM("\${${a.id}}")`).join(' OR ');

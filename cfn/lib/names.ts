@@ -178,7 +178,7 @@ export const IAM_ROLE_PATH_PATTERN = iamRolePath(`\${${SUFFIX}}`);
  * Purposes of the alarms that fail a deployment: MonitoringStack's composite
  * `deployment-health-<suffix>`, then its members. The root hands their names to the
  * deployment gate (output `GatedAlarmNames`), and the gate's role may read these alarms
- * only (ComputeStack). Tests check the list against MonitoringStack's composite rule.
+ * only (ComputeStack). MonitoringStack builds the composite's rule from the members listed here.
  */
 export const GATED_ALARM_PURPOSES = [
   Names.deploymentHealthAlarm,
