@@ -11,7 +11,7 @@ import pymysql
 import pytest
 
 from tap import card
-from tap.jsonlog import JsonFormatter, get_logger, redact_pans
+from tap.jsonlog import JsonFormatter, bound, get_logger, redact_pans
 from validator_harness import ValidatorHarness, transaction_body
 
 PANS = ["4111111111111111", "5555555555554444", "378282246310005", "6011000990139424"]
@@ -86,6 +86,15 @@ def test_given_a_dependency_failure_then_the_logged_trace_has_no_pan(stub, capsy
         ("order 4111111111111112 is not a PAN", "order 4111111111111112 is not a PAN"),
         ("amount 12345 and id 42", "amount 12345 and id 42"),
         ("uuid 3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f", "uuid 3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f"),
+        # A request ID whose inner digits 2110-7387-4134-93 pass Luhn: it once
+        # came out as 890c[REDACTED-PAN]fc-... and broke log correlation.
+        ("request 890c2110-7387-4134-93fc-5aa5c6f274a3", "request 890c2110-7387-4134-93fc-5aa5c6f274a3"),
+        ("trace Root=1-5759e988-bd862e3fe1be46a994272793", "trace Root=1-5759e988-bd862e3fe1be46a994272793"),
+        ("sha256 ab4111111111111111ab", "sha256 ab4111111111111111ab"),
+        ("card:4111111111111111,", "card:[REDACTED-PAN],"),
+        ("card=4111-1111-1111-1111-", "card=[REDACTED-PAN]-"),
+        ("pan4111111111111111", "pan[REDACTED-PAN]"),
+        ("txn#4111111111111111", "txn#[REDACTED-PAN]"),
     ],
 )
 def test_the_log_formatter_redacts_luhn_valid_digit_runs(text, expected) -> None:
@@ -129,6 +138,38 @@ def test_a_pan_passed_to_a_logger_by_mistake_is_redacted(capsys) -> None:
     assert PANS[0] not in out and PANS[1] not in out
     line = json.loads(out.strip().splitlines()[-1])
     assert line["level"] == "WARNING" and line["logger"] == "tap.test"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "where"),
+    [
+        # JSON encodes these as \u00e9, \n, \t: a letter or digit right before the PAN.
+        ("\u00e9", "message"),
+        ("\n", "message"),
+        ("\t", "field"),
+        ("", "number field"),
+    ],
+)
+def test_given_a_pan_after_a_character_json_escapes_when_logged_then_it_is_still_redacted(capsys, prefix, where) -> None:
+    log = get_logger("test")
+    if where == "message":
+        log.warning("value %s", prefix + PANS[0])
+    elif where == "field":
+        log.warning("value", extra={"detail": {"nested": [prefix + PANS[0]]}})
+    else:
+        log.warning("value", extra={"amount_by_mistake": int(PANS[0])})
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    assert PANS[0] not in out and PANS[0][1:] not in out
+    assert "[REDACTED-PAN]" in out
+    json.loads(out)
+
+
+def test_given_a_request_id_that_contains_a_luhn_valid_run_when_bound_then_it_is_logged_unchanged(capsys) -> None:
+    request_id = "890c2110-7387-4134-93fc-5aa5c6f274a3"
+    with bound(request_id=request_id):
+        get_logger("test").info("transaction decided")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["request_id"] == request_id
 
 
 def test_log_lines_are_single_json_objects_with_exceptions_included() -> None:
