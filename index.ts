@@ -5,7 +5,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { loadConfig } from './components/config';
 import { LambdaImage } from './components/lambdaImage';
-import { stackSetName as nameOfStackSet } from './components/names';
 import { StackSetRoles } from './components/stackSetRoles';
 import { sharedParameterValues } from './components/stackSetParameters';
 import { TemplateArtifacts } from './components/templateArtifacts';
@@ -21,9 +20,10 @@ const artifacts = new TemplateArtifacts('templates', { environmentSuffix, tags }
 /** The primary's StackSet, fed by this stack's artifacts and the secondary stack's outputs. */
 function deployStackSet(c: PrimaryConfig) {
   const secondary = new pulumi.StackReference(c.secondaryStack);
-  const name = nameOfStackSet(environmentSuffix);
+  const secondaryImageUri = secondary.requireOutput('imageUri') as pulumi.Output<string>;
+  const secondaryTemplateUrls = secondary.requireOutput('templateUrls') as pulumi.Output<Record<string, string>>;
   const roles = c.stackSetRoles.create
-    ? new StackSetRoles('stackset-roles', { environmentSuffix, stackSetName: name, regions: [c.primaryRegion, c.secondaryRegion], tags })
+    ? new StackSetRoles('stackset-roles', { environmentSuffix, regions: [c.primaryRegion, c.secondaryRegion], tags })
     : c.stackSetRoles;
   const stackSet = new TransactionStackSet('transactions', {
     environmentSuffix,
@@ -36,12 +36,12 @@ function deployStackSet(c: PrimaryConfig) {
       region: c.secondaryRegion,
       // Its templates must be the committed ones: a stale upload stops this run before the StackSet changes.
       stack: c.secondaryStack,
-      imageUri: secondary.requireOutput('imageUri').apply((v) => v as string),
-      templateUrls: secondary.requireOutput('templateUrls').apply((v) => v as Record<string, string>),
+      imageUri: secondaryImageUri,
+      templateUrls: secondaryTemplateUrls,
     },
   });
   const byRegion = <T>(own: pulumi.Input<T>, other: pulumi.Input<T>) => pulumi.output({ [c.primaryRegion]: own, [c.secondaryRegion]: other });
-  return { stackSet, imageUris: byRegion(image.imageUri, secondary.requireOutput('imageUri')), templateUrls: byRegion(artifacts.templateUrls, secondary.requireOutput('templateUrls')) };
+  return { stackSet, imageUris: byRegion(image.imageUri, secondaryImageUri), templateUrls: byRegion(artifacts.templateUrls, secondaryTemplateUrls) };
 }
 const primary = config.role === 'primary' ? deployStackSet(config) : undefined;
 

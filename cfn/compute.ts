@@ -11,7 +11,7 @@
 import { ApiGatewayV2, IAM, Lambda } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
-import { IS_PRIMARY_REGION, ParameterDef, shared } from './lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from './lib/params';
 import { getAtt, iff, ref, sub, IntrinsicFunction, Value } from './lib/intrinsics';
 import {
   DATABASE_NAME,
@@ -21,6 +21,9 @@ import {
   LambdaEnv,
   Names,
   SUFFIX,
+  arnPattern,
+  bucketArnPattern,
+  keyAliasPattern,
   SsmPaths,
   globalNamePattern,
   importValue,
@@ -129,6 +132,8 @@ export const ComputeParameters = {
 /** Fixed by the requirements and the handlers' contracts, not tunable. */
 export const MIGRATION_TIMEOUT_SECONDS = 300; // "5-minute timeout for migration operations"
 export const GATE_TIMEOUT_SECONDS = 900; // the gate bakes up to 10 minutes and answers before this (lambda/tap/deploy_gate.py)
+/** The HTTP API's auto-deployed stage; MonitoringStack's metrics and DnsStack's mapping name it too. */
+export const HTTP_API_STAGE = '$default';
 export const ARCHITECTURE = 'x86_64'; // the image is built for linux/amd64 (lambda/Dockerfile)
 
 export const HANDLERS = {
@@ -165,8 +170,7 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   authorizerError: '$context.authorizer.error',
 });
 
-const arn = (service: string, resource: string, region = '${AWS::Region}'): IntrinsicFunction =>
-  sub(`arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}`);
+const arn = (service: string, resource: string, region?: string): IntrinsicFunction => sub(arnPattern(service, resource, region));
 
 /** ARNs of things other stacks own, derived from the suffix (never imported). */
 /** IAM wildcard for the UUID StackSets append to a stack instance's name (8-4-4-4-12 characters). */
@@ -188,12 +192,12 @@ export const DerivedArns = {
   sessionTable: arn('dynamodb', `table/${namePattern(Names.sessionTable)}`),
   /** The global table's replica in the other region (tap deploys to PrimaryRegion and SecondaryRegion). */
   sessionTableReplica: iff(
-    'IsPrimaryRegion',
+    IS_PRIMARY_REGION_CONDITION,
     arn('dynamodb', `table/${namePattern(Names.sessionTable)}`, '${SecondaryRegion}'),
     arn('dynamodb', `table/${namePattern(Names.sessionTable)}`, '${PrimaryRegion}'),
   ),
-  auditBucket: sub(`arn:\${AWS::Partition}:s3:::${globalNamePattern(Names.auditBucket)}`),
-  auditObjects: sub(`arn:\${AWS::Partition}:s3:::${globalNamePattern(Names.auditBucket)}/audit/*`),
+  auditBucket: sub(bucketArnPattern(Names.auditBucket)),
+  auditObjects: sub(`${bucketArnPattern(Names.auditBucket)}/audit/*`),
   /**
    * The alarms the root hands the gate (the deployment-health composite and its members),
    * each by name: a pattern such as `*-<suffix>` would also match the alarms of an
@@ -216,7 +220,7 @@ const viaService = (...services: string[]): Record<string, unknown> => ({
 
 /** Only the key that carries this alias (`alias/<purpose>-${EnvironmentSuffix}`, set by its owning stack). */
 const keyAliased = (purpose: string): Record<string, unknown> => ({
-  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(`alias/${namePattern(purpose)}`) },
+  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(keyAliasPattern(purpose)) },
 });
 
 /** Reasons for the statements AWS lets us scope no narrower than "*". */
@@ -353,9 +357,9 @@ function build(): TemplateBuilder {
     ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'LogRetentionDays', 'PrimaryRegion', 'SecondaryRegion'),
     ...ComputeParameters,
   });
-  t.condition('IsPrimaryRegion', IS_PRIMARY_REGION);
+  t.condition(IS_PRIMARY_REGION_CONDITION, IS_PRIMARY_REGION);
 
-  const key = kmsKey(t, 'ComputeKey', { description: 'tap compute: encrypts the function and API access log groups', alias: 'tap-compute', services: [logsKeyService] });
+  const key = kmsKey(t, 'ComputeKey', { description: 'tap compute: encrypts the function and API access log groups', alias: 'tap-compute', services: [logsKeyService()] });
 
   const validator = lambdaFunction(
     t,
@@ -476,7 +480,7 @@ function build(): TemplateBuilder {
     'HttpApiStage',
     new ApiGatewayV2.Stage({
       ApiId: ref('HttpApi'),
-      StageName: '$default',
+      StageName: HTTP_API_STAGE,
       AutoDeploy: true,
       AccessLogSettings: { DestinationArn: getAtt(accessLogs, 'Arn'), Format: ACCESS_LOG_FORMAT },
       DefaultRouteSettings: {

@@ -10,11 +10,11 @@
 import { DynamoDB, IAM, RDS, SecretsManager, SSM } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
-import { IS_PRIMARY_REGION, ParameterDef, shared } from './lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from './lib/params';
 import { az, cond, equals, Fn, getAtt, iff, noValue, not, or, ref, sub } from './lib/intrinsics';
-import { DATABASE_NAME, Exports, IAM_ROLE_PATH_PATTERN, importValue, Names, namePattern, resourceName, SsmPaths } from './lib/names';
+import { DATABASE_NAME, Exports, IAM_ROLE_PATH_PATTERN, arnPattern, importValue, keyAliasPattern, Names, namePattern, resourceName, SsmPaths } from './lib/names';
 import { tagMap, tags } from './lib/tags';
-import { encryptedLogGroup, kmsKey } from './lib/patterns';
+import { encryptedLogGroup, kmsKey, logsKeyService } from './lib/patterns';
 
 /**
  * Aurora MySQL 3 releases offered to operators: the newest patch of each recent
@@ -154,7 +154,7 @@ export const DatabaseParameters = {
 } as const satisfies Record<string, ParameterDef>;
 
 export const Conditions = {
-  isPrimaryRegion: 'IsPrimaryRegion',
+  isPrimaryRegion: IS_PRIMARY_REGION_CONDITION,
   isProduction: 'IsProduction',
   createReader1: 'CreateReader1',
   createReader2: 'CreateReader2',
@@ -177,7 +177,7 @@ export const Ids = {
 } as const;
 
 /** `arn:...:table/sessions-<suffix>` in this stack's region: the global table's replica name is the same everywhere. */
-const sessionTableArn = sub(`arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${namePattern(Names.sessionTable)}`);
+const sessionTableArn = sub(arnPattern('dynamodb', `table/${namePattern(Names.sessionTable)}`));
 
 /**
  * The secondary replica's key: the customer-managed key of this same template's
@@ -189,7 +189,7 @@ const sessionTableArn = sub(`arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${
  * schedule nor governed by our key policy.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html
  */
-export const secondaryReplicaKeyAlias = sub(`arn:\${AWS::Partition}:kms:\${SecondaryRegion}:\${AWS::AccountId}:alias/${namePattern(Names.databaseKeyAlias)}`);
+export const secondaryReplicaKeyAlias = sub(arnPattern('kms', keyAliasPattern(Names.databaseKeyAlias), '${SecondaryRegion}'));
 
 /** `/aws/rds/cluster/<cluster id>/<log type>`: where RDS exports a log type. */
 const clusterLogGroupPattern = (logType: string): string => `/aws/rds/cluster/${namePattern(Names.auroraCluster)}/${logType}`;
@@ -231,17 +231,7 @@ function build(): TemplateBuilder {
     description: 'tap database: encrypts Aurora storage, Performance Insights, the credentials secret, the session table and the cluster logs',
     alias: Names.databaseKeyAlias,
     services: [
-      {
-        principal: 'logs',
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        condition: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': sub(
-              `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/rds/cluster/${namePattern(Names.auroraCluster)}/*`,
-            ),
-          },
-        },
-      },
+      logsKeyService(`/aws/rds/cluster/${namePattern(Names.auroraCluster)}/*`),
     ],
   });
 

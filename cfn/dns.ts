@@ -9,10 +9,15 @@
 import { ApiGatewayV2, CertificateManager, Route53 } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
-import { IS_PRIMARY_REGION, ParameterDef, SUFFIX_MAX_LENGTH, shared } from './lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, SUFFIX_MAX_LENGTH, shared } from './lib/params';
 import { Fn, getAtt, iff, ref, sub } from './lib/intrinsics';
 import { Exports, SUFFIX, importValue, namePattern } from './lib/names';
 import { tagMap, tags } from './lib/tags';
+import { HTTP_API_STAGE } from './compute';
+
+/** Outputs the root reads. */
+export const DNS_DOMAIN_OUTPUT = 'ApiDomainName';
+export const DNS_HEALTH_CHECK_OUTPUT = 'HealthCheckId';
 
 /**
  * Both parameters may be empty: the root passes them through unchanged and
@@ -63,7 +68,7 @@ export const apiHost = (): unknown => Fn.Select(1, Fn.Split('https://', importVa
 function build(): TemplateBuilder {
   const t = new TemplateBuilder('DnsStack', 'tap DNS failover: certificate, API custom domain, health check and failover alias record of this region.');
   t.parametersFrom({ ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'PrimaryRegion'), ...DnsParameters });
-  const isPrimary = t.condition('IsPrimaryRegion', IS_PRIMARY_REGION);
+  const isPrimary = t.condition(IS_PRIMARY_REGION_CONDITION, IS_PRIMARY_REGION);
 
   t.resource(
     'Certificate',
@@ -94,7 +99,7 @@ function build(): TemplateBuilder {
     new ApiGatewayV2.ApiMapping({
       DomainName: ref('CustomDomain'),
       ApiId: importValue(Exports.compute.httpApiId),
-      Stage: '$default',
+      Stage: HTTP_API_STAGE,
     }),
   );
 
@@ -135,8 +140,8 @@ function build(): TemplateBuilder {
     }),
   );
 
-  t.output('ApiDomainName', ref('CustomDomain'), { description: 'Public API host name (<EnvironmentSuffix>.<DomainName>), failed over by Route 53' });
-  t.output('HealthCheckId', ref('HealthCheck'), { description: "Route 53 health check of this region's API endpoint" });
+  t.output(DNS_DOMAIN_OUTPUT, ref('CustomDomain'), { description: 'Public API host name (<EnvironmentSuffix>.<DomainName>), failed over by Route 53' });
+  t.output(DNS_HEALTH_CHECK_OUTPUT, ref('HealthCheck'), { description: "Route 53 health check of this region's API endpoint" });
   return t;
 }
 

@@ -14,7 +14,7 @@ import { Fn, IntrinsicFunction, getAtt, not, equals, ref, sub } from './lib/intr
 import { Exports, GATED_ALARM_NAMES_OUTPUT, GATED_ALARM_PURPOSES, Names, importValue, namePattern, resourceName } from './lib/names';
 import { tags } from './lib/tags';
 import { kmsKey } from './lib/patterns';
-import { ComputeParameters } from './compute';
+import { ComputeParameters, HTTP_API_STAGE } from './compute';
 import { DatabaseParameters, INSTANCE_CLASSES } from './database';
 
 /**
@@ -35,9 +35,6 @@ export const MAX_CONNECTIONS_MAPPING = 'AuroraMaxConnections';
 /** Values as strings: they are substituted into an Fn::Sub expression. */
 export const maxConnectionsMapping = (): Record<string, Record<string, string>> =>
   Object.fromEntries(Object.entries(AURORA_MYSQL_MAX_CONNECTIONS).map(([cls, max]) => [cls, { MaxConnections: String(max) }]));
-
-/** The HTTP API's stage: ComputeStack serves it on the auto-deployed `$default` stage. */
-export const HTTP_API_STAGE = '$default';
 
 const number = (description: string, def: number, min: number, max: number, unit: string): ParameterDef => ({
   Type: 'Number',

@@ -164,7 +164,7 @@ function build(): TemplateBuilder {
   }
 
   // Flow logs: every accepted and rejected flow, to an encrypted log group.
-  const key = kmsKey(t, 'NetworkKey', { description: 'tap network: encrypts VPC flow logs', alias: 'tap-network', services: [logsKeyService] });
+  const key = kmsKey(t, 'NetworkKey', { description: 'tap network: encrypts VPC flow logs', alias: 'tap-network', services: [logsKeyService()] });
   encryptedLogGroup(t, 'FlowLogGroup', sub(`/tap/${namePattern('vpc-flow-logs')}`), key.arn);
   t.resource(
     'FlowLogRole',

@@ -14,11 +14,13 @@
 import { CloudFormation } from 'cloudform-types';
 import { createHash } from 'crypto';
 import { canonicalize, TemplateBuilder, JsonObject, renderTemplate } from './lib/template';
-import { ParameterDef, SharedParameters, IS_PRIMARY_REGION } from './lib/params';
+import { ParameterDef, SharedParameters, IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION } from './lib/params';
 import { and, equals, Fn, getAtt, iff, noValue, not, ref, sub } from './lib/intrinsics';
 import { DATABASE_NAME, Exports, GATED_ALARM_NAMES_OUTPUT, Names, SsmPaths, exportNamePattern, globalNamePattern } from './lib/names';
 import { templateUrlParameter } from './lib/stack';
 import { tags } from './lib/tags';
+import { GATE_TIMEOUT_SECONDS, MIGRATION_TIMEOUT_SECONDS } from './compute';
+import { DNS_DOMAIN_OUTPUT, DNS_HEALTH_CHECK_OUTPUT } from './dns';
 
 /**
  * Nested stack -> the siblings it waits for. Every Fn::ImportValue edge has one,
@@ -59,13 +61,13 @@ export const SCHEMA_MIGRATION = 'SchemaMigration';
 export const DEPLOYMENT_GATE = 'DeploymentGate';
 
 /** The migration function's own timeout (ComputeStack): CloudFormation waits no longer for its answer. */
-export const MIGRATION_SERVICE_TIMEOUT_SECONDS = 300;
+export const MIGRATION_SERVICE_TIMEOUT_SECONDS = MIGRATION_TIMEOUT_SECONDS;
 /**
  * The gate function's timeout (ComputeStack) and the longest bake: BakeMinutes
  * is at most 10 (600 s); the gate answers 20 s before its 900 s timeout, so
  * CloudFormation never waits for an answer that cannot come.
  */
-export const GATE_SERVICE_TIMEOUT_SECONDS = 900;
+export const GATE_SERVICE_TIMEOUT_SECONDS = GATE_TIMEOUT_SECONDS;
 export const MAX_BAKE_MINUTES = 10;
 
 const TEMPLATE_URL_PATTERN = '^https://[a-z0-9][a-z0-9.-]*\\.amazonaws\\.com(\\.cn)?/[A-Za-z0-9!_.*\'()/-]+\\.json$';
@@ -175,7 +177,7 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
     // The type has no cloudform-types class: custom resource types are named by the template author.
     t.rawResource(
       SCHEMA_MIGRATION,
-      'Custom::SchemaMigration',
+      `Custom::${SCHEMA_MIGRATION}`,
       {
         ServiceToken: output('ComputeStack', Exports.compute.migrationFunctionArn),
         ServiceTimeout: MIGRATION_SERVICE_TIMEOUT_SECONDS,
@@ -199,7 +201,7 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
     t.rawResource(
       DEPLOYMENT_GATE,
       // The type has no cloudform-types class: custom resource types are named by the template author.
-      'Custom::DeploymentGate',
+      `Custom::${DEPLOYMENT_GATE}`,
       {
         ServiceToken: output('ComputeStack', Exports.compute.gateFunctionArn),
         ServiceTimeout: GATE_SERVICE_TIMEOUT_SECONDS,
@@ -224,10 +226,6 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
   return t;
 }
 
-/** DnsStack's output naming its health check (cfn/dns.ts). */
-const DNS_HEALTH_CHECK_OUTPUT = 'HealthCheckId';
-const DNS_DOMAIN_OUTPUT = 'ApiDomainName';
-
 /** What an operator looks for after a deployment; nothing is exported (the nested stacks export). */
 function rootOutputs(t: TemplateBuilder, nested: ReadonlyMap<string, JsonObject>, output: (stack: string, key: string) => unknown): void {
   if (nested.has('ComputeStack')) {
@@ -244,10 +242,10 @@ function rootOutputs(t: TemplateBuilder, nested: ReadonlyMap<string, JsonObject>
   }
   if (nested.has('StorageStack')) {
     t.output('AuditBucketName', output('StorageStack', Exports.storage.auditBucketName), { description: 'Audit-log bucket of this region' });
-    t.condition('IsPrimaryRegion', IS_PRIMARY_REGION);
+    t.condition(IS_PRIMARY_REGION_CONDITION, IS_PRIMARY_REGION);
     t.output('AuditReplicaBucketName', sub(globalNamePattern(Names.auditBucket).replace('${AWS::Region}', '${SecondaryRegion}')), {
       description: 'Bucket in the secondary region that receives the audit-log replicas',
-      condition: 'IsPrimaryRegion',
+      condition: IS_PRIMARY_REGION_CONDITION,
     });
   }
   if (nested.has('MonitoringStack')) {

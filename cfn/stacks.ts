@@ -3,6 +3,7 @@
  * synth summary; deployment order is the root's DependsOn.
  */
 import { NestedStackDefinition } from './lib/stack';
+export { ROOT_TEMPLATE_NAME } from './lib/stack';
 import { NetworkStack } from './network';
 import { StorageStack } from './storage';
 import { DatabaseStack } from './database';
@@ -12,4 +13,3 @@ import { DnsStack } from './dns';
 
 export const NESTED_STACKS: readonly NestedStackDefinition[] = [NetworkStack, StorageStack, DatabaseStack, ComputeStack, MonitoringStack, DnsStack];
 
-export const ROOT_TEMPLATE_NAME = 'TapStack';

@@ -16,9 +16,9 @@
 import { IAM, S3 } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
-import { IS_PRIMARY_REGION, shared } from './lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, shared } from './lib/params';
 import { Fn, getAtt, iff, noValue, ref, sub } from './lib/intrinsics';
-import { Exports, IAM_ROLE_PATH_PATTERN, Names, globalNamePattern, namePattern } from './lib/names';
+import { Exports, IAM_ROLE_PATH_PATTERN, Names, arnPattern, bucketArnPattern, globalNamePattern, keyAliasPattern } from './lib/names';
 import { tags } from './lib/tags';
 import { kmsKey } from './lib/patterns';
 
@@ -36,17 +36,12 @@ export const ACCESS_LOG_RETENTION_DAYS = 365;
 /** Prefix of the audit bucket's server access logs inside the log bucket. */
 export const ACCESS_LOG_PREFIX = `${Names.auditBucket}/`;
 
-export const IS_PRIMARY_REGION_CONDITION = 'IsPrimaryRegion';
-
-/** `arn:${AWS::Partition}:s3:::<bucket>` of a global bucket name in `region` (a Sub variable such as AWS::Region or SecondaryRegion). */
-const bucketArnPattern = (purpose: string, region: string): string =>
-  `arn:\${AWS::Partition}:s3:::${globalNamePattern(purpose).replace('${AWS::Region}', `\${${region}}`)}`;
-
+/** ARN pattern of the audit bucket in `region` (a Sub variable such as AWS::Region or SecondaryRegion). */
 export const auditBucketArn = (region: string): string => bucketArnPattern(Names.auditBucket, region);
 
 /** Alias ARN of the audit key in `region`; the destination key of the replication when region is SecondaryRegion. */
 export const auditKeyAliasArn = (region: string): string =>
-  `arn:\${AWS::Partition}:kms:\${${region}}:\${AWS::AccountId}:alias/${namePattern(Names.auditKeyAlias)}`;
+  arnPattern('kms', keyAliasPattern(Names.auditKeyAlias), `\${${region}}`);
 
 /** Deny any request not made over TLS 1.2 or later (Control Tower CT.S3.PR.8; https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html). */
 const tlsOnlyStatements = (bucketId: string): unknown[] => {
@@ -289,7 +284,7 @@ function replicationRole(t: TemplateBuilder, condition: string, sourceKeyArn: un
                 Condition: {
                   StringEquals: { 'kms:ViaService': sub('s3.${SecondaryRegion}.amazonaws.com') },
                   StringLike: { 'kms:EncryptionContext:aws:s3:arn': [sub(destination), sub(`${destination}/*`)] },
-                  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(`alias/${namePattern(Names.auditKeyAlias)}`) },
+                  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(keyAliasPattern(Names.auditKeyAlias)) },
                 },
               },
             ],

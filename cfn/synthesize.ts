@@ -2,13 +2,11 @@
  * Pure synthesis: every template as canonical JSON, the root last (it derives
  * its parameters and wiring from the nested templates).
  */
-import * as path from 'path';
 import { JsonObject, renderTemplate } from './lib/template';
 import { NESTED_STACKS, ROOT_TEMPLATE_NAME } from './stacks';
+export { TEMPLATES_DIR } from './lib/stack';
 import { buildRoot, withRootTemplateHash } from './root';
 import { migrationsHash, readMigrationFiles } from './lib/migrations';
-
-export const TEMPLATES_DIR = path.join(__dirname, 'templates');
 
 /** name -> template, nested stacks first, then TapStack (whose MigrationsHash is read from lambda/migrations). */
 export function synthesize(): Map<string, JsonObject> {

@@ -12,17 +12,20 @@ export type { TapConfig } from './validateConfig';
 export const CONFIG_NAMESPACE = 'tap';
 
 /**
- * Every `tap:*` value as raw text (unknown keys included, so typos are reported),
- * plus aws:region. The CLI has already merged Pulumi.yaml's defaults in.
+ * Every `tap:*` value of a stack's `<namespace>:<key>` config map as raw text
+ * (unknown keys included, so typos are reported), plus aws:region.
  */
-export function readRawConfig(): RawConfig {
+export function rawConfig(all: Readonly<Record<string, string>>): RawConfig {
   const tap: Record<string, string | undefined> = {};
-  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+  for (const [fullKey, value] of Object.entries(all)) {
     const [namespace, key] = fullKey.split(':', 2);
     if (namespace === CONFIG_NAMESPACE && key !== undefined) tap[key] = value;
   }
-  return { tap, awsRegion: new pulumi.Config('aws').get('region') };
+  return { tap, awsRegion: all['aws:region'] };
 }
+
+/** The running stack's raw configuration; the CLI has already merged Pulumi.yaml's defaults in. */
+export const readRawConfig = (): RawConfig => rawConfig(pulumi.runtime.allConfig());
 
 /** The validated configuration; throws one error listing every bad key. */
 export const loadConfig = (): TapConfig => validateConfig(readRawConfig());

@@ -41,6 +41,7 @@
  *   policies say: the execution role can write any policy onto a role under the
  *   path (a permissions boundary would bound that; the templates set none).
  */
+import { isCustomResourceType } from '../cfn/lib/graph';
 import { Names, PROJECT, iamRolePath } from '../cfn/lib/names';
 
 /**
@@ -96,7 +97,7 @@ const CUSTOM_RESOURCE_SERVICE = 'lambda';
 
 /** IAM service prefix for one resource type; throws for a namespace without a mapping. */
 export function servicePrefix(resourceType: string): string {
-  if (resourceType.startsWith('Custom::') || resourceType === 'AWS::CloudFormation::CustomResource') return CUSTOM_RESOURCE_SERVICE;
+  if (isCustomResourceType(resourceType)) return CUSTOM_RESOURCE_SERVICE;
   const match = /^AWS::([A-Za-z0-9]+)::[A-Za-z0-9]+$/.exec(resourceType);
   const prefix = match === null ? undefined : SERVICE_PREFIXES[match[1]];
   if (prefix === undefined) {

@@ -11,8 +11,11 @@ export interface StackSetRolesArgs {
    * their named resources end in `-<suffix>`).
    */
   readonly environmentSuffix: string;
-  /** Name of the StackSet the roles serve (`tap-<suffix>`): the trust and the stack ARNs are scoped to it. */
-  readonly stackSetName: string;
+  /**
+   * Name of the StackSet the roles serve: the trust and the stack ARNs are scoped to it.
+   * @default `tap-<suffix>` (components/names.ts), the name TransactionStackSet gives it
+   */
+  readonly stackSetName?: string;
   /** Regions the StackSet deploys to. */
   readonly regions: readonly string[];
   /**
@@ -58,13 +61,14 @@ export class StackSetRoles extends pulumi.ComponentResource {
     const types = args.resourceTypes ?? templateResourceTypes(readTemplates(TEMPLATES_DIR));
     const tags = { ...(args.tags ?? {}) };
     const suffix = args.environmentSuffix;
+    const stackSetName = args.stackSetName ?? names.stackSetName(suffix);
 
     const administration = new aws.iam.Role(
       `${name}-administration`,
       {
         name: args.administrationRoleName ?? names.administrationRoleName(suffix),
-        description: `CloudFormation StackSet ${args.stackSetName}: assumes the execution role`,
-        assumeRolePolicy: accountId.apply((id) => JSON.stringify(administrationTrustPolicy(id, args.stackSetName))),
+        description: `CloudFormation StackSet ${stackSetName}: assumes the execution role`,
+        assumeRolePolicy: accountId.apply((id) => JSON.stringify(administrationTrustPolicy(id, stackSetName))),
         tags,
       },
       { parent: this },
@@ -74,7 +78,7 @@ export class StackSetRoles extends pulumi.ComponentResource {
       `${name}-execution`,
       {
         name: args.executionRoleName ?? names.executionRoleName(suffix),
-        description: `CloudFormation StackSet ${args.stackSetName}: deploys the tap templates`,
+        description: `CloudFormation StackSet ${stackSetName}: deploys the tap templates`,
         assumeRolePolicy: administration.arn.apply((arn) => JSON.stringify(executionTrustPolicy(arn))),
         tags,
       },
@@ -92,7 +96,7 @@ export class StackSetRoles extends pulumi.ComponentResource {
               accountId: id,
               regions: args.regions,
               environmentSuffix: suffix,
-              stackSetName: args.stackSetName,
+              stackSetName,
               templateBuckets: args.regions.map((r) => names.templateBucketName(suffix, id, r)),
               imageRepositories: [names.repositoryName(suffix)],
             }),

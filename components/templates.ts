@@ -6,15 +6,12 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ROOT_TEMPLATE_NAME, TEMPLATES_DIR } from '../cfn/lib/stack';
 import type { Json, JsonObject } from '../cfn/lib/template';
 
-/** cfn/templates, written by `npm run synth` and committed. */
-export const TEMPLATES_DIR = path.join(__dirname, '..', 'cfn', 'templates');
-/**
- * The root template (cfn/stacks.ts ROOT_TEMPLATE_NAME; a test keeps the two equal,
- * because importing the generators here would load them into every `pulumi up`).
- */
-export const ROOT_TEMPLATE = 'TapStack';
+// From cfn/lib/stack, not cfn/stacks: the generators stay out of every `pulumi up`.
+export { TEMPLATES_DIR };
+export const ROOT_TEMPLATE = ROOT_TEMPLATE_NAME;
 
 export interface TemplateFile {
   /** File name without `.json`, such as NetworkStack. */

@@ -5,12 +5,14 @@
  */
 import { RunError } from '@pulumi/pulumi';
 import { COMMERCIAL_REGIONS } from '../cfn/lib/regions';
-import { SUFFIX_MAX_LENGTH, SUFFIX_PATTERN } from '../cfn/lib/params';
+import { PROJECT } from '../cfn/lib/names';
+import { SUFFIX_MAX_LENGTH, SUFFIX_PATTERN, SharedParameters } from '../cfn/lib/params';
 import { repositoryName } from './names';
 
 export const ROLES = ['primary', 'secondary'] as const;
 export type Role = (typeof ROLES)[number];
-export const ENVIRONMENT_TYPES = ['dev', 'staging', 'prod'] as const;
+/** The template's EnvironmentType AllowedValues: config and template cannot disagree. */
+export const ENVIRONMENT_TYPES = SharedParameters.EnvironmentType.AllowedValues;
 export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
 
 /** Every `tap:*` key the program reads (Pulumi.yaml declares the same set; a test keeps them equal). */
@@ -36,7 +38,7 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** Tag keys tap sets itself from other keys; config tags may not override them. */
 export const RESERVED_TAG_KEYS = ['Project', 'Environment', 'EnvironmentType'] as const;
-export const PROJECT_TAG = 'tap';
+export const PROJECT_TAG = PROJECT;
 
 /**
  * Raw configuration as Pulumi hands it over: strings (objects as JSON text).

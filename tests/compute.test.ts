@@ -14,6 +14,8 @@ import {
   identityPolicyStatements,
   asList,
   Resource,
+  importOf,
+  propertiesOf,
 } from './support/template';
 import {
   ComputeParameters,
@@ -40,12 +42,7 @@ const outputs = t.Outputs as Record<string, JsonObject>;
 const REPO_ROOT = path.join(__dirname, '..');
 
 const sub = (pattern: string): JsonObject => ({ 'Fn::Sub': pattern });
-const importOf = (key: string): JsonObject => ({ 'Fn::ImportValue': sub(exportNamePattern(key)) });
-const props = (id: string): JsonObject => {
-  const r = all[id];
-  if (r === undefined) throw new Error(`ComputeStack has no resource ${id}`);
-  return r.Properties ?? {};
-};
+const props = (id: string): JsonObject => propertiesOf(t, id);
 
 /** The three functions: logical-ID prefix, name, handler, timeout, memory parameter, in the VPC. */
 const FUNCTIONS = [

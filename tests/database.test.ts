@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 /**
  * DatabaseStack.json against issue 3, one describe per numbered point.
  */
-import { template, templates, hasResourceProperties, resources, resourcesOfType, onlyResource, findValues, Resource } from './support/template';
+import { template, templates, hasResourceProperties, propertiesOf, resources, resourcesOfType, onlyResource, findValues, Resource } from './support/template';
 import { evaluateConditions, render, Deployment } from './support/conditions';
 import {
   BACKUP_WINDOW,
@@ -24,11 +24,7 @@ const t = template('DatabaseStack');
 const res = resources(t);
 const params = t.Parameters as Record<string, JsonObject>;
 const outputs = t.Outputs as Record<string, JsonObject>;
-const props = (id: string): JsonObject => {
-  const r = res[id];
-  if (r === undefined) throw new Error(`DatabaseStack has no resource ${id}`);
-  return r.Properties ?? {};
-};
+const props = (id: string): JsonObject => propertiesOf(t, id);
 const [clusterId, cluster] = onlyResource(t, 'AWS::RDS::DBCluster');
 const clusterProps = cluster.Properties ?? {};
 const instanceIds = [Ids.writer, ...Ids.readers];

@@ -1,4 +1,4 @@
-import { template, hasResourceProperties, resources } from './support/template';
+import { template, hasResourceProperties, importOf, resources } from './support/template';
 import { render, Deployment } from './support/conditions';
 import { DnsParameters, HEALTH_CHECK, HEALTH_CHECK_PATH } from '../cfn/dns';
 import { Exports, exportNamePattern } from '../cfn/lib/names';
@@ -9,7 +9,6 @@ import { Json, JsonObject } from '../cfn/lib/template';
 const t = template('DnsStack');
 const res = resources(t);
 const host = { 'Fn::Sub': '${EnvironmentSuffix}.${DomainName}' };
-const importOf = (key: string): JsonObject => ({ 'Fn::ImportValue': { 'Fn::Sub': exportNamePattern(key) } });
 
 const deployment = (region: string): Deployment => ({
   region,

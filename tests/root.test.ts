@@ -22,7 +22,7 @@ import {
   withRootTemplateHash,
 } from '../cfn/root';
 import { NESTED_STACKS, ROOT_TEMPLATE_NAME } from '../cfn/stacks';
-import { deploymentWaves, referencedIds, waves } from '../cfn/lib/graph';
+import { ancestors as ancestorsIn, deploymentWaves, referencedIds, resourceGraph, waves } from '../cfn/lib/graph';
 import { migrationsHash, readMigrationFiles } from '../cfn/lib/migrations';
 import { DATABASE_NAME, Exports, exportNamePattern } from '../cfn/lib/names';
 import { TAG_KEYS } from '../cfn/lib/tags';
@@ -37,11 +37,8 @@ const outputs = (root.Outputs ?? {}) as Record<string, JsonObject>;
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? [...v] : [v]);
 const getAtt = (stack: string, output: string): JsonObject => ({ 'Fn::GetAtt': [stack, `Outputs.${output}`] });
 /** Root resource -> the root resources it waits for (DependsOn, Ref, GetAtt), and its transitive ancestors. */
-const rootEdges = new Map(Object.entries(res).map(([id, r]) => [id, new Set([...asList(r.DependsOn), ...referencedIds(r.Properties as Json)].filter((x) => x in res))]));
-const ancestors = (id: string, seen = new Set<string>()): Set<string> => {
-  for (const d of rootEdges.get(id) ?? []) if (!seen.has(d)) ancestors(d, seen.add(d));
-  return seen;
-};
+const rootEdges = resourceGraph(root);
+const ancestors = (id: string): Set<string> => ancestorsIn(rootEdges, id);
 
 describe('TapStack deployment order', () => {
   test('GIVEN synth WHEN the deployment waves are derived THEN they read network and storage; compute and database; DNS, monitoring and migration; the gate', () => {

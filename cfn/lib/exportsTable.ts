@@ -4,19 +4,40 @@
  * and the stacks that import it. Pure: templates in, markdown out.
  */
 import { Json, JsonObject } from './template';
+import { findIntrinsics, isObject } from '../validate/json';
+import { namePatternOf } from '../validate/validateCrossStack';
 
-const isObject = (v: Json | undefined): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+export interface ExportSite {
+  readonly template: string;
+  readonly output: string;
+  /** The Outputs entry itself. */
+  readonly definition: JsonObject;
+}
 
-/** `{"Fn::Sub": "tap-${EnvironmentSuffix}-VpcId"}` (the form exportName() writes) -> the pattern; other forms as JSON. */
-const exportNameText = (name: Json | undefined): string => (isObject(name) && typeof name['Fn::Sub'] === 'string' ? name['Fn::Sub'] : JSON.stringify(name));
+/** Export name pattern -> where it is exported, in template then output order. */
+export function exportSites(templates: ReadonlyMap<string, JsonObject>): Map<string, ExportSite> {
+  const out = new Map<string, ExportSite>();
+  for (const [template, t] of templates) {
+    for (const [output, o] of Object.entries((t.Outputs ?? {}) as JsonObject)) {
+      if (!isObject(o) || !isObject(o.Export)) continue;
+      const name = namePatternOf(o.Export.Name);
+      if (name !== undefined) out.set(name, { template, output, definition: o });
+    }
+  }
+  return out;
+}
 
-/** Every Fn::ImportValue argument under `value`. */
-function importedNames(value: Json | undefined, out: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => importedNames(v, out));
-  else if (isObject(value)) {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'Fn::ImportValue') out.push(exportNameText(v));
-      else importedNames(v, out);
+/** Every Fn::ImportValue name under `value`. */
+const importedNames = (value: Json | undefined): string[] =>
+  findIntrinsics(value, 'Fn::ImportValue').flatMap(({ argument }) => namePatternOf(argument) ?? []);
+
+/** Export name pattern -> the templates importing it. */
+export function importersByExport(templates: ReadonlyMap<string, JsonObject>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [template, t] of templates) {
+    for (const name of importedNames(t)) {
+      if (!out.has(name)) out.set(name, new Set());
+      out.get(name)?.add(template);
     }
   }
   return out;
@@ -46,13 +67,7 @@ export interface ExportRow {
 
 /** One row per export, in template order then output order. */
 export function exportRows(templates: ReadonlyMap<string, JsonObject>): ExportRow[] {
-  const importers = new Map<string, Set<string>>();
-  for (const [name, t] of templates) {
-    for (const imported of importedNames(t)) {
-      if (!importers.has(imported)) importers.set(imported, new Set());
-      importers.get(imported)?.add(name);
-    }
-  }
+  const importers = importersByExport(templates);
   const readers = new Map<string, Set<string>>();
   for (const [name, t] of templates) {
     for (const [stack, output] of outputReads(t)) {
@@ -61,21 +76,13 @@ export function exportRows(templates: ReadonlyMap<string, JsonObject>): ExportRo
       readers.get(key)?.add(`${name} (GetAtt)`);
     }
   }
-  const rows: ExportRow[] = [];
-  for (const [name, t] of templates) {
-    for (const [output, o] of Object.entries((t.Outputs ?? {}) as JsonObject)) {
-      if (!isObject(o) || !isObject(o.Export)) continue;
-      const exportName = exportNameText(o.Export.Name);
-      rows.push({
-        exportName,
-        exporter: name,
-        output,
-        description: typeof o.Description === 'string' ? o.Description : '',
-        importers: [...[...(importers.get(exportName) ?? [])].sort(), ...[...(readers.get(`${name}.${output}`) ?? [])].sort()],
-      });
-    }
-  }
-  return rows;
+  return [...exportSites(templates)].map(([exportName, { template: name, output, definition: o }]) => ({
+    exportName,
+    exporter: name,
+    output,
+    description: typeof o.Description === 'string' ? o.Description : '',
+    importers: [...[...(importers.get(exportName) ?? [])].sort(), ...[...(readers.get(`${name}.${output}`) ?? [])].sort()],
+  }));
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');

@@ -56,6 +56,19 @@ export function dependsOnGraph(template: JsonObject): Map<string, Set<string>> {
   return new Map(Object.entries(resources).map(([id, res]) => [id, new Set<string>(asArray((res as JsonObject).DependsOn))]));
 }
 
+/** Nodes that `node` waits for, directly or transitively. */
+export function ancestors(edges: ReadonlyMap<string, ReadonlySet<string>>, node: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...(edges.get(node) ?? [])];
+  while (stack.length > 0) {
+    const n = stack.pop() as string;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...(edges.get(n) ?? []));
+  }
+  return seen;
+}
+
 /**
  * Topological layers: wave 1 waits for nothing, wave n for waves < n.
  * Throws naming the nodes of a cycle.
@@ -75,17 +88,15 @@ export function waves(edges: ReadonlyMap<string, ReadonlySet<string>>): string[]
   return result;
 }
 
+export const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack';
+export const isCustomResourceType = (type: string): boolean => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 /** Root-level deployment units: nested stacks and custom resources. */
-export function deploymentWaves(root: JsonObject): string[][] {
+export const isDeploymentUnit = (type: string): boolean => type === NESTED_STACK_TYPE || isCustomResourceType(type);
+
+/** Deployment unit -> the units it waits for, with edges through other root resources collapsed. */
+export function unitGraph(root: JsonObject): Map<string, Set<string>> {
   const resources = (root.Resources ?? {}) as JsonObject;
-  const units = new Set(
-    Object.entries(resources)
-      .filter(([, r]) => {
-        const type = (r as JsonObject).Type as string;
-        return type === 'AWS::CloudFormation::Stack' || type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
-      })
-      .map(([id]) => id),
-  );
+  const units = new Set(Object.entries(resources).filter(([, r]) => isDeploymentUnit(String((r as JsonObject).Type))).map(([id]) => id));
   const all = resourceGraph(root);
   // Collapse edges through non-unit root resources so the waves keep transitive order.
   const closure = (id: string, seen = new Set<string>()): Set<string> => {
@@ -98,6 +109,7 @@ export function deploymentWaves(root: JsonObject): string[][] {
     }
     return out;
   };
-  const edges = new Map([...units].map((u) => [u, closure(u)]));
-  return waves(edges);
+  return new Map([...units].map((u) => [u, closure(u)]));
 }
+
+export const deploymentWaves = (root: JsonObject): string[][] => waves(unitGraph(root));

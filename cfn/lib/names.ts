@@ -23,6 +23,15 @@ export const namePattern = (purpose: string): string => `${purpose}-\${${SUFFIX}
 export const globalNamePattern = (purpose: string): string =>
   `${purpose}-\${${SUFFIX}}-\${AWS::AccountId}-\${AWS::Region}`;
 
+/** `arn:${AWS::Partition}:<service>:<region>:${AWS::AccountId}:<resource>` (Fn::Sub pattern). */
+export const arnPattern = (service: string, resource: string, region = '${AWS::Region}'): string =>
+  `arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}`;
+/** `alias/<purpose>-${EnvironmentSuffix}`: the KMS alias kmsKey() gives a key. */
+export const keyAliasPattern = (purpose: string): string => `alias/${namePattern(purpose)}`;
+/** ARN pattern of a global bucket ({@link globalNamePattern}) in `region` (a Sub variable such as AWS::Region or SecondaryRegion). */
+export const bucketArnPattern = (purpose: string, region = 'AWS::Region'): string =>
+  `arn:\${AWS::Partition}:s3:::${globalNamePattern(purpose).replace('${AWS::Region}', `\${${region}}`)}`;
+
 /** Names of things other stacks (or the Lambda code) find by derivation. */
 export const Names = {
   auroraCluster: 'aurora-cluster',

@@ -81,3 +81,5 @@ export const shared = (...names: SharedParameterName[]): Record<string, Paramete
 
 /** Condition expression "this is the primary region" from the region parameters. */
 export const IS_PRIMARY_REGION = { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'PrimaryRegion' }] } as const;
+/** The name every template gives the {@link IS_PRIMARY_REGION} condition. */
+export const IS_PRIMARY_REGION_CONDITION = 'IsPrimaryRegion';

@@ -5,7 +5,7 @@
 import { KMS, Logs } from 'cloudform-types';
 import { TemplateBuilder } from './template';
 import { getAtt, ref, sub } from './intrinsics';
-import { namePattern } from './names';
+import { arnPattern, keyAliasPattern } from './names';
 import { tags } from './tags';
 
 export interface KmsKeyProps {
@@ -63,18 +63,16 @@ export function kmsKey(t: TemplateBuilder, id: string, props: KmsKeyProps): { ar
     }),
     { deletionPolicy: 'Delete' },
   );
-  t.resource(`${id}Alias`, new KMS.Alias({ AliasName: sub(`alias/${namePattern(props.alias)}`), TargetKeyId: ref(id) }));
+  t.resource(`${id}Alias`, new KMS.Alias({ AliasName: sub(keyAliasPattern(props.alias)), TargetKeyId: ref(id) }));
   return { arn: getAtt(id, 'Arn'), id };
 }
 
-/** Key-policy statement letting CloudWatch Logs use a key for this account's log groups only. */
-export const logsKeyService = {
+/** Key-policy statement letting CloudWatch Logs use a key for the log groups matching `logGroups` (default: this account's). */
+export const logsKeyService = (logGroups = '*') => ({
   principal: 'logs',
   actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-  condition: {
-    ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub('arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*') },
-  },
-} as const;
+  condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub(arnPattern('logs', `log-group:${logGroups}`)) } },
+});
 
 /** A log group encrypted with `keyArn`, retention from the shared LogRetentionDays parameter. */
 export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: unknown, keyArn: unknown): string {

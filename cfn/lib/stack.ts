@@ -1,4 +1,11 @@
+import * as path from 'path';
 import { TemplateBuilder } from './template';
+
+/** The root template's file name (without .json) in cfn/templates/. */
+export const ROOT_TEMPLATE_NAME = 'TapStack';
+
+/** cfn/templates: written by `npm run synth`, committed, and read by the Pulumi program at run time. */
+export const TEMPLATES_DIR = path.join(__dirname, '..', 'templates');
 
 /** A nested stack: its template generator and its place in the root template. */
 export interface NestedStackDefinition {

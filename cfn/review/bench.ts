@@ -4,7 +4,7 @@
  */
 import { ROOT_TEMPLATE_NAME } from '../stacks';
 import { NESTED_TEMPLATE_MAX_BYTES, ROOT_TEMPLATE_MAX_BYTES } from '../validate/validateSize';
-import { DeploymentPlan, formatDuration } from './plan';
+import { DeploymentPlan, formatDuration, verdict } from './plan';
 
 export interface Row {
   readonly metric: string;
@@ -28,9 +28,7 @@ export function planRows(plan: DeploymentPlan): Row[] {
   return plan.scenarios.map((s) => ({
     metric: `critical path: ${s.title}`,
     value: formatDuration(s.seconds),
-    note: `per region, estimated (both regions ~${formatDuration(2 * s.seconds)})${
-      s.targetSeconds === undefined ? '' : s.seconds < s.targetSeconds ? `; under the ${s.targetSeconds / 60} min target` : `; NOT under the ${s.targetSeconds / 60} min target`
-    }`,
+    note: `per region, estimated (both regions ~${formatDuration(2 * s.seconds)})${s.targetSeconds === undefined ? '' : `; ${verdict(s)}`}`,
   }));
 }
 

@@ -6,15 +6,12 @@
  * file is stale.
  */
 import { Json, JsonObject } from '../lib/template';
-import { deploymentWaves, resourceGraph } from '../lib/graph';
+import { NESTED_STACK_TYPE, deploymentWaves, isDeploymentUnit, unitGraph } from '../lib/graph';
 import { exportNamePattern } from '../lib/names';
 import { ROOT_TEMPLATE_NAME } from '../stacks';
-import { findIntrinsics, isObject } from '../validate/json';
-import { namePatternOf } from '../validate/validateCrossStack';
+import { findIntrinsics } from '../validate/json';
+import { exportSites, importersByExport } from '../lib/exportsTable';
 import { templateCounts } from '../summary';
-
-const NESTED_STACK = 'AWS::CloudFormation::Stack';
-const isUnit = (type: string): boolean => type === NESTED_STACK || type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 
 export interface ExportRow {
   /** Fn::Sub pattern of the export name. */
@@ -52,52 +49,25 @@ export function architectureModel(templates: ReadonlyMap<string, JsonObject>, ro
   if (root === undefined) throw new Error(`diagram: no root template named ${rootName}`);
   const resources = (root.Resources ?? {}) as Record<string, JsonObject>;
   const units = Object.entries(resources)
-    .filter(([, r]) => isUnit(String(r.Type)))
+    .filter(([, r]) => isDeploymentUnit(String(r.Type)))
     .map(([id, r]) => ({ id, type: String(r.Type), ...(typeof r.Condition === 'string' ? { condition: r.Condition } : {}) }));
-  const unitIds = new Set(units.map((u) => u.id));
 
   // Direct ordering between units; edges through other root resources are collapsed.
-  const graph = resourceGraph(root);
-  const unitDeps = (id: string, seen = new Set<string>()): Set<string> => {
-    const out = new Set<string>();
-    for (const d of graph.get(id) ?? []) {
-      if (seen.has(d)) continue;
-      seen.add(d);
-      if (unitIds.has(d)) out.add(d);
-      else for (const x of unitDeps(d, seen)) out.add(x);
-    }
-    return out;
-  };
+  const unitDeps = unitGraph(root);
   const order: Array<readonly [string, string, readonly string[]]> = [];
   for (const u of units) {
     const outputs = getAtts(resources[u.id].Properties);
-    for (const d of [...unitDeps(u.id)].sort()) {
+    for (const d of [...(unitDeps.get(u.id) ?? [])].sort()) {
       const read = [...new Set(outputs.filter(([target, attr]) => target === d && attr.startsWith('Outputs.')).map(([, attr]) => attr.slice('Outputs.'.length)))].sort();
       order.push([d, u.id, read]);
     }
   }
 
   // Exports and who imports them.
-  const exportSites = new Map<string, { exporter: string; output: string }>();
-  for (const [name, t] of templates) {
-    for (const [output, o] of Object.entries((t.Outputs ?? {}) as JsonObject)) {
-      if (!isObject(o) || !isObject(o.Export)) continue;
-      const exportName = namePatternOf(o.Export.Name);
-      if (exportName !== undefined) exportSites.set(exportName, { exporter: name, output });
-    }
-  }
-  const importers = new Map<string, Set<string>>();
-  for (const [name, t] of templates) {
-    for (const { argument } of findIntrinsics(t, 'Fn::ImportValue')) {
-      const imported = namePatternOf(argument);
-      if (imported === undefined) continue;
-      if (!importers.has(imported)) importers.set(imported, new Set());
-      importers.get(imported)?.add(name);
-    }
-  }
+  const importers = importersByExport(templates);
   const keyOf = (name: string): string => (name.startsWith(EXPORT_PREFIX) ? name.slice(EXPORT_PREFIX.length) : name);
-  const exports: ExportRow[] = [...exportSites]
-    .map(([name, site]) => ({ name, key: keyOf(name), ...site, importers: [...(importers.get(name) ?? [])].sort() }))
+  const exports: ExportRow[] = [...exportSites(templates)]
+    .map(([name, site]) => ({ name, key: keyOf(name), exporter: site.template, output: site.output, importers: [...(importers.get(name) ?? [])].sort() }))
     .sort((a, b) => a.exporter.localeCompare(b.exporter) || a.key.localeCompare(b.key));
   const pairs = new Map<string, string[]>();
   for (const e of exports) {
@@ -117,7 +87,7 @@ export function renderMermaid(model: ArchitectureModel, templates: ReadonlyMap<s
   const lines = ['flowchart LR', `  subgraph ${model.root}["${model.root}: root template, one StackSet instance per region"]`];
   for (const u of model.units) {
     const cond = u.condition === undefined ? '' : `<br/><i>if ${u.condition}</i>`;
-    if (u.type === NESTED_STACK) {
+    if (u.type === NESTED_STACK_TYPE) {
       const t = templates.get(u.id);
       const count = t === undefined ? '' : `<br/>${templateCounts(t).resources} resources`;
       lines.push(`    ${u.id}["${u.id}${count}${cond}"]`);

@@ -9,11 +9,12 @@
  */
 import { fullDiff, ResourceImpact, TemplateDiff } from '@aws-cdk/cloudformation-diff';
 import { Json, JsonObject, canonicalize, renderTemplate } from '../lib/template';
-import { referencedIds } from '../lib/graph';
+import { NESTED_STACK_TYPE, referencedIds } from '../lib/graph';
 import { ROOT_TEMPLATE_NAME } from '../stacks';
 import { factsFor } from '../validate/resourceSpec';
 import { namePatternOf } from '../validate/validateCrossStack';
-import { findIntrinsics, isObject } from '../validate/json';
+import { isObject } from '../validate/json';
+import { exportSites, importersByExport } from '../lib/exportsTable';
 
 /** Template name -> file text (cfn/templates/<name>.json or a template fetched from a stack). */
 export type TemplateTexts = ReadonlyMap<string, string>;
@@ -194,38 +195,6 @@ function otherChanges(diff: TemplateDiff): EntryChange[] {
   return out;
 }
 
-interface ExportSite {
-  readonly template: string;
-  readonly output: string;
-  readonly value: Json | undefined;
-  readonly resources: ReadonlySet<string>;
-}
-
-function exportsOf(templates: ReadonlyMap<string, JsonObject>): Map<string, ExportSite> {
-  const out = new Map<string, ExportSite>();
-  for (const [template, t] of templates) {
-    for (const [output, o] of Object.entries((t.Outputs ?? {}) as JsonObject)) {
-      if (!isObject(o) || !isObject(o.Export)) continue;
-      const name = namePatternOf(o.Export.Name);
-      if (name !== undefined) out.set(name, { template, output, value: o.Value, resources: referencedIds(o.Value) });
-    }
-  }
-  return out;
-}
-
-function importersOf(templates: ReadonlyMap<string, JsonObject>): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const [template, t] of templates) {
-    for (const { argument } of findIntrinsics(t, 'Fn::ImportValue')) {
-      const name = namePatternOf(argument);
-      if (name === undefined) continue;
-      if (!out.has(name)) out.set(name, new Set());
-      out.get(name)?.add(template);
-    }
-  }
-  return out;
-}
-
 /**
  * Exports that stacks import today (base) and that the head removes or changes.
  * CloudFormation updates the exporter before its importers and refuses:
@@ -237,9 +206,9 @@ function exportConflicts(
   head: ReadonlyMap<string, JsonObject>,
   resources: readonly ResourceChange[],
 ): ExportConflict[] {
-  const baseExports = exportsOf(base);
-  const headExports = exportsOf(head);
-  const importers = importersOf(base);
+  const baseExports = exportSites(base);
+  const headExports = exportSites(head);
+  const importers = importersByExport(base);
   const out: ExportConflict[] = [];
   for (const [name, site] of [...baseExports].sort(([a], [b]) => a.localeCompare(b))) {
     const users = [...(importers.get(name) ?? [])].filter((t) => t !== site.template).sort();
@@ -248,10 +217,10 @@ function exportConflicts(
     let reason: string | undefined;
     if (now === undefined) reason = `${site.template} no longer exports it (output ${site.output} removed or its export renamed)`;
     else if (now.template !== site.template) reason = `the export moves from ${site.template} to ${now.template}`;
-    else if (JSON.stringify(now.value) !== JSON.stringify(site.value)) reason = `the value of output ${now.output} changes: ${show(site.value)} -> ${show(now.value)}`;
+    else if (JSON.stringify(now.definition.Value) !== JSON.stringify(site.definition.Value)) reason = `the value of output ${now.output} changes: ${show(site.definition.Value)} -> ${show(now.definition.Value)}`;
     else {
       const replaced = resources.filter(
-        (r) => r.template === site.template && (r.action === 'replace' || r.action === 'may-replace') && site.resources.has(r.logicalId),
+        (r) => r.template === site.template && (r.action === 'replace' || r.action === 'may-replace') && referencedIds(site.definition.Value).has(r.logicalId),
       );
       if (replaced.length > 0) {
         reason = `its value comes from ${replaced.map((r) => r.logicalId).join(', ')}, which ${replaced.length === 1 ? 'is' : 'are'} ${replaced.some((r) => r.action === 'replace') ? '' : 'possibly '}replaced, so the value changes`;
@@ -387,7 +356,7 @@ export function consequence(r: ResourceChange): string {
   const attr = removed ? 'DeletionPolicy' : 'UpdateReplacePolicy';
   const policy = r.policy ?? `none declared (CloudFormation's default for ${r.type})`;
   const fate =
-    r.type === 'AWS::CloudFormation::Stack'
+    r.type === NESTED_STACK_TYPE
       ? 'CloudFormation deletes the nested stack and EVERY resource in it'
       : r.policy === 'Snapshot'
       ? `CloudFormation snapshots it, then deletes it${removed ? '' : '; the new one starts EMPTY (restore from the snapshot by hand)'}`

@@ -12,18 +12,16 @@
  * operation has reached the stack instance.
  */
 import { JsonObject } from '../lib/template';
-import { deploymentWaves, referencedIds, resourceGraph } from '../lib/graph';
+import { NESTED_STACK_TYPE, deploymentWaves, isCustomResourceType, referencedIds, resourceGraph } from '../lib/graph';
 import { ROOT_TEMPLATE_NAME } from '../stacks';
 import { DEFAULT_BAKE_MINUTES, OVERHEADS, RESOURCE_TIMINGS, hasTiming, timingFor } from './timings';
+import { DEPLOYMENT_GATE as GATE_ID, SCHEMA_MIGRATION as MIGRATION_ID } from '../root';
 
-/** Root logical IDs (or custom types) of the two custom resources the plan must know. */
-export const GATE_ID = 'DeploymentGate';
-export const MIGRATION_ID = 'SchemaMigration';
+/** Root logical IDs (and Custom::<id> types) of the two custom resources the plan must know. */
+export { GATE_ID, MIGRATION_ID };
 /** Root parameter carrying the image every function runs (issue 4). */
 export const IMAGE_PARAMETER = 'ImageUri';
 
-const NESTED_STACK = 'AWS::CloudFormation::Stack';
-const isCustom = (type: string): boolean => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 const isGate = (id: string, type: string): boolean => id === GATE_ID || type === `Custom::${GATE_ID}`;
 const isMigration = (id: string, type: string): boolean => id === MIGRATION_ID || type === `Custom::${MIGRATION_ID}`;
 
@@ -196,7 +194,7 @@ function scenarioPlan(templates: ReadonlyMap<string, JsonObject>, root: JsonObje
   const stacks = new Map<string, StackEstimate>();
   const changedResources: Record<string, string[]> = {};
   for (const [id, r] of Object.entries(resources)) {
-    if (typeOf(r) !== NESTED_STACK) continue;
+    if (typeOf(r) !== NESTED_STACK_TYPE) continue;
     const nested = templates.get(id);
     if (nested === undefined) throw new Error(`plan: ${ROOT_TEMPLATE_NAME} nests ${id}, but there is no template named ${id}`);
     const estimate = nestedStackEstimate(id, nested, scenario);
@@ -219,7 +217,7 @@ function scenarioPlan(templates: ReadonlyMap<string, JsonObject>, root: JsonObje
         : 'unchanged: update without resource changes';
       return { id, kind: 'nested stack', seconds: stack.seconds, note };
     }
-    if (isCustom(type)) {
+    if (isCustomResourceType(type)) {
       const runs = scenario.mode === 'create' || (scenario.runs?.(id, type) ?? false);
       if (!runs) return { id, kind: 'custom resource', seconds: 0, note: 'does not run' };
       if (isGate(id, type)) {
@@ -262,7 +260,7 @@ export function deploymentPlan(templates: ReadonlyMap<string, JsonObject>, rootN
     ...new Set(
       [...templates.values()]
         .flatMap((t) => Object.values(resourcesOf(t)).map(typeOf))
-        .filter((type) => type !== NESTED_STACK && !hasTiming(type) && !(isCustom(type) && type === `Custom::${GATE_ID}`)),
+        .filter((type) => type !== NESTED_STACK_TYPE && !hasTiming(type) && !(isCustomResourceType(type) && type === `Custom::${GATE_ID}`)),
     ),
   ].sort();
   const hasGate = Object.entries(resourcesOf(root)).some(([id, r]) => isGate(id, typeOf(r)));
@@ -289,7 +287,8 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
-const verdict = (s: ScenarioPlan): string =>
+/** `under the 15 min target`, `NOT under ...`, or '' for a scenario without a target. */
+export const verdict = (s: ScenarioPlan): string =>
   s.targetSeconds === undefined ? '' : s.seconds < s.targetSeconds ? `under the ${s.targetSeconds / 60} min target` : `NOT under the ${s.targetSeconds / 60} min target`;
 
 /**

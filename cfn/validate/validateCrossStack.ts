@@ -11,12 +11,11 @@
  * - no export name is declared twice, and no dependency cycle runs across templates.
  */
 import { Json, JsonObject } from '../lib/template';
-import { dependsOnGraph, resourceGraph, waves } from '../lib/graph';
+import { NESTED_STACK_TYPE, ancestors, dependsOnGraph, resourceGraph, waves } from '../lib/graph';
 import { Finding } from './types';
 import { findIntrinsics, isObject, join, resourcesOf, section } from './json';
 
 const CHECK = 'cross-stack';
-const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack';
 
 /**
  * An export name or other string-valued intrinsic as one comparable Fn::Sub-style
@@ -61,19 +60,6 @@ export function namePatternOf(value: Json | undefined): string | undefined {
 interface ExportSite {
   readonly template: string;
   readonly output: string;
-}
-
-/** Nodes that `node` waits for, directly or transitively. */
-function ancestors(edges: ReadonlyMap<string, ReadonlySet<string>>, node: string): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...(edges.get(node) ?? [])];
-  while (stack.length > 0) {
-    const n = stack.pop() as string;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...(edges.get(n) ?? []));
-  }
-  return seen;
 }
 
 export function validateCrossStack(templates: ReadonlyMap<string, JsonObject>, rootName: string): Finding[] {

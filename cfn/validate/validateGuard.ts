@@ -7,13 +7,12 @@
  * empty reason, or one that no longer matches a failure, is itself a finding.
  */
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { GUARD_SUPPRESSIONS_KEY, Json, JsonObject, renderTemplate } from '../lib/template';
+import { GUARD_SUPPRESSIONS_KEY, Json, JsonObject } from '../lib/template';
 import { Finding } from './types';
 import { isObject, resourcesOf } from './json';
 import { GUARD_RULES_DIR, guardBinaryPath } from './guardPaths';
+import { withTemplateFiles } from './templateFiles';
 
 const CHECK = 'cfn-guard';
 
@@ -75,18 +74,7 @@ export const appliedGuardSuppressions = (templates: ReadonlyMap<string, JsonObje
 export function runGuard(sets: ReadonlyArray<ReadonlyMap<string, JsonObject>>, binary: string = guardBinaryPath()): GuardFailure[][] {
   const result: GuardFailure[][] = sets.map(() => []);
   if (sets.every((s) => s.size === 0)) return result;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-guard-'));
-  try {
-    const files = new Map<string, { set: number; template: string }>();
-    sets.forEach((templates, i) => {
-      const setDir = path.join(dir, String(i));
-      fs.mkdirSync(setDir);
-      for (const [name, t] of templates) {
-        const file = path.join(setDir, `${name}.json`);
-        fs.writeFileSync(file, renderTemplate(t));
-        files.set(file, { set: i, template: name });
-      }
-    });
+  return withTemplateFiles('tap-guard-', sets, (files) => {
     const res = spawnSync(
       binary,
       ['validate', '--rules', GUARD_RULES_DIR, ...[...files.keys()].flatMap((f) => ['--data', f]), '--output-format', 'json', '--structured', '--show-summary', 'none'],
@@ -111,9 +99,7 @@ export function runGuard(sets: ReadonlyArray<ReadonlyMap<string, JsonObject>>, b
       result[where.set].push(...failuresOf(where.template, fileResult.not_compliant));
     }
     return result;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**

@@ -5,13 +5,12 @@
  * resource carries its reason in that resource's Metadata (LINT_REASONS_KEY).
  */
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { JsonObject, LINT_REASONS_KEY, renderTemplate } from '../lib/template';
+import { JsonObject, LINT_REASONS_KEY } from '../lib/template';
 import { Finding } from './types';
 import { DEPLOYMENT_REGIONS } from '../lib/regions';
 import { isObject, resourcesOf } from './json';
+import { withTemplateFiles } from './templateFiles';
 
 interface LintMatch {
   Rule: { Id: string };
@@ -42,17 +41,7 @@ export function lintReports(
 ): Finding[][] {
   const result: Finding[][] = sets.map(() => []);
   if (sets.every((s) => s.size === 0)) return result;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-lint-'));
-  try {
-    const files = new Map<string, { set: number; template: string }>();
-    sets.forEach((templates, i) => {
-      fs.mkdirSync(path.join(dir, String(i)));
-      for (const [name, t] of templates) {
-        const file = path.join(dir, String(i), `${name}.json`);
-        fs.writeFileSync(file, renderTemplate(t));
-        files.set(file, { set: i, template: name });
-      }
-    });
+  return withTemplateFiles('tap-lint-', sets, (files) => {
     for (const m of runCfnLint([...files.keys()], regions, command)) {
       const where = m.Filename === null ? undefined : files.get(path.resolve(m.Filename));
       if (where === undefined) throw new Error(`cfn-lint ${m.Rule.Id} on ${m.Filename ?? 'no file'}: ${m.Message}`);
@@ -64,9 +53,7 @@ export function lintReports(
       });
     }
     return result;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Runs cfn-lint with JSON output; throws a readable error if it cannot run. */

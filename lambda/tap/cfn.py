@@ -283,3 +283,43 @@ def run(
             # The timer may still be sending; wait rather than let Lambda freeze it mid-PUT.
             timer.join(timeout=max(0.0, remaining_seconds(context) - 0.5))
         return responder.body or {}
+
+
+
+class CustomResource:
+    """A Lambda custom resource whose Create and Update share one function of
+    (event, context, dependencies). The dependencies (AWS clients, clocks) are
+    built on first use, inside ``run``, so that a failure to build them still
+    reaches CloudFormation; tests inject theirs with ``set_dependencies``."""
+
+    def __init__(
+        self,
+        default_dependencies: Callable[[], Any],
+        on_create_or_update: Callable[[Mapping[str, Any], Any, Any], Outcome],
+        on_delete: Handler,
+        timeout_margin_seconds: float,
+    ) -> None:
+        self._default_dependencies = default_dependencies
+        self._on_create_or_update = on_create_or_update
+        self._on_delete = on_delete
+        self._timeout_margin_seconds = timeout_margin_seconds
+        self._dependencies: Any = None
+
+    def set_dependencies(self, dependencies: Any) -> None:
+        """None restores the default."""
+        self._dependencies = dependencies
+
+    def _create_or_update(self, event: Mapping[str, Any], context: Any) -> Outcome:
+        if self._dependencies is None:
+            self._dependencies = self._default_dependencies()
+        return self._on_create_or_update(event, context, self._dependencies)
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return run(
+            event,
+            context,
+            create=self._create_or_update,
+            update=self._create_or_update,
+            delete=self._on_delete,
+            timeout_margin_seconds=self._timeout_margin_seconds,
+        )

@@ -192,7 +192,7 @@ class ConnectionProvider:
             logger.exception("database health query failed")
             raise DependencyError("database", "health query failed") from e
         finally:
-            _close_quietly(conn)
+            close_quietly(conn)
 
     def discard(self) -> None:
         """Forget the connection after an error left it in an unknown state."""
@@ -223,10 +223,10 @@ class ConnectionProvider:
     def _close_quietly(self) -> None:
         conn, self._conn, self._conn_timeouts = self._conn, None, None
         if conn is not None:
-            _close_quietly(conn)
+            close_quietly(conn)
 
 
-def _close_quietly(conn: Any) -> None:
+def close_quietly(conn: Any) -> None:
     try:
         conn.close()
     except pymysql.MySQLError:

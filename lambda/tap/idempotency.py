@@ -78,14 +78,11 @@ class IdempotencyStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return decision
-        except ClientError as e:
+        except (BotoCoreError, ClientError) as e:
             if error_code(e) != "ConditionalCheckFailedException":
                 logger.exception("could not write the session table")
                 raise DependencyError("dynamodb", "could not write the session table") from e
             existing = e.response.get("Item")
-        except BotoCoreError as e:
-            logger.exception("could not write the session table")
-            raise DependencyError("dynamodb", "could not write the session table") from e
         if existing:
             return _decision_from_item(decision.transaction_id, existing)
         stored = self.get(decision.transaction_id, budget)

@@ -101,13 +101,6 @@ def _is_transient(exc: BaseException) -> bool:
     return db.is_transient(exc)
 
 
-def _close_quietly(conn: Any) -> None:
-    try:
-        conn.close()
-    except pymysql.MySQLError:
-        logger.debug("closing the migration connection failed", exc_info=True)
-
-
 def apply_with_retry(props: Properties, deadline: Deadline, deps: Dependencies) -> MigrationResult:
     migrations = discover(deps.migrations_dir)
     delay = BACKOFF_START_SECONDS
@@ -144,7 +137,7 @@ def apply_with_retry(props: Properties, deadline: Deadline, deps: Dependencies) 
             delay *= 2
         finally:
             if conn is not None:
-                _close_quietly(conn)
+                db.close_quietly(conn)
 
 
 def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:

@@ -84,8 +84,9 @@ class TransactionStore:
         self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
 
     def record(self, txn: Transaction, budget: Budget) -> Recorded:
-        last_error: BaseException | None = None
-        for attempt in range(1, ATTEMPTS + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             conn = self._connections.get(budget)
             # Again after get(): connecting (and reading the settings) may
             # have used up the budget.
@@ -94,15 +95,11 @@ class TransactionStore:
                 return self._record_once(conn, txn)
             except pymysql.MySQLError as e:
                 self._rollback_quietly(conn)
-                last_error = e
-                if db.is_transient(e) and attempt < ATTEMPTS:
-                    logger.warning("transient database error; retrying", extra={"mysql_error": db.error_code(e)})
-                    self._connections.discard()
-                    continue
                 self._connections.discard()
-                logger.exception("database error while recording a transaction")
-                raise DependencyError("database", "could not record the transaction") from e
-        raise DependencyError("database", "could not record the transaction") from last_error
+                if not (db.is_transient(e) and attempt < ATTEMPTS):
+                    logger.exception("database error while recording a transaction")
+                    raise DependencyError("database", "could not record the transaction") from e
+                logger.warning("transient database error; retrying", extra={"mysql_error": db.error_code(e)})
 
     def _record_once(self, conn: Any, txn: Transaction) -> Recorded:
         with conn.cursor() as cur:

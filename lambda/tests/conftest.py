@@ -30,7 +30,7 @@ def ci_enabled() -> bool:
 def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """GIVEN no real AWS credentials, config or endpoint can ever be used."""
     for name in list(os.environ):
-        if name.startswith("AWS_") and name not in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if name.startswith("AWS_"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

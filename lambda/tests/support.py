@@ -4,7 +4,6 @@ DB-API connections that understand exactly the SQL tap issues."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 import threading
@@ -18,7 +17,6 @@ import pymysql
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/tap-compute-test/11111111-2222-3333-4444-555555555555"
 RESPONSE_URL = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned?X-Amz-Signature=abc"
-VALID_PAN = "4111111111111111"
 
 
 class FakeClock:
@@ -133,6 +131,29 @@ def assert_well_formed(body: dict[str, Any], event: dict[str, Any]) -> None:
     assert len(json.dumps(body).encode("utf-8")) <= 4096
 
 
+def answer_of_the_timer(
+    handler: Callable[[dict[str, Any], Any], Any],
+    event: dict[str, Any],
+    margin_seconds: float,
+    release: threading.Event,
+    responses: ResponseRecorder,
+) -> dict[str, Any]:
+    """Runs ``handler`` on a real thread with 0.4 s left before its timeout
+    margin, while its dependency hangs until ``release``. THEN the timer has
+    answered before the function timeout, once, with a well-formed response;
+    that response is returned for the caller's own checks."""
+    context = FakeContext(margin_seconds + 0.4)
+    worker = threading.Thread(target=handler, args=(event, context))
+    worker.start()
+    assert responses.delivered.wait(5)
+    assert context.get_remaining_time_in_millis() > 0
+    release.set()
+    worker.join(5)
+    (body,) = responses.bodies
+    assert_well_formed(body, event)
+    return body
+
+
 # --- in-memory MySQL for the validator's SQL ---------------------------------
 
 
@@ -183,17 +204,28 @@ class FakeConnection:
         self.open = False
 
 
-class FakeCursor:
-    def __init__(self, conn: FakeConnection):
+class _FakeCursorBase:
+    """DB-API cursor plumbing; subclasses answer ``execute`` by filling ``_rows``."""
+
+    def __init__(self, conn: Any):
         self.conn = conn
         self._rows: list[tuple[Any, ...]] = []
 
-    def __enter__(self) -> "FakeCursor":
+    def __enter__(self) -> "_FakeCursorBase":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         return None
 
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._rows = self._rows, []
+        return rows
+
+
+class FakeCursor(_FakeCursorBase):
     def execute(self, sql: str, params: Any = None) -> int:
         server = self.conn.server
         server.executed.append((sql, params))
@@ -224,13 +256,6 @@ class FakeCursor:
         else:
             raise AssertionError(f"FakeMySQL does not understand: {normalized[:80]}")
         return len(self._rows)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self._rows.pop(0) if self._rows else None
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        rows, self._rows = self._rows, []
-        return rows
 
 
 # --- in-memory MySQL for the migrator's SQL -----------------------------------
@@ -268,17 +293,7 @@ class FakeMigrationConnection:
         self.server.closed_connections += 1
 
 
-class FakeMigrationCursor:
-    def __init__(self, conn: FakeMigrationConnection):
-        self.conn = conn
-        self._rows: list[tuple[Any, ...]] = []
-
-    def __enter__(self) -> "FakeMigrationCursor":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
+class FakeMigrationCursor(_FakeCursorBase):
     def execute(self, sql: str, params: Any = None) -> int:
         server = self.conn.server
         normalized = re.sub(r"\s+", " ", sql).strip()
@@ -296,14 +311,3 @@ class FakeMigrationCursor:
         elif normalized.startswith("INSERT INTO schema_migrations"):
             server.applied.append((params[0], params[1], params[2]))
         return len(self._rows)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self._rows.pop(0) if self._rows else None
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        rows, self._rows = self._rows, []
-        return rows
-
-
-def now_utc() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)

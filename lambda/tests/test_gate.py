@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import gate
-from support import STACK_ID, FakeClock, FakeContext, assert_well_formed, cfn_event
+from support import STACK_ID, FakeClock, FakeContext, answer_of_the_timer, assert_well_formed, cfn_event
 from tap import deploy_gate
 
 ALARM_NAME = "deployment-health-test"
@@ -362,13 +362,5 @@ def test_given_cloudwatch_hangs_then_the_timer_answers_before_the_timeout(stub, 
     # real clock here: the timer is a real thread
     g.deps.monotonic = __import__("time").monotonic
     event = cfn_event("Update", PROPS)
-    context = FakeContext(deploy_gate.TIMEOUT_MARGIN_SECONDS + 0.4)
-    worker = threading.Thread(target=gate.handler, args=(event, context))
-    worker.start()
-    assert cfn_responses.delivered.wait(5)
-    assert context.get_remaining_time_in_millis() > 0
-    release.set()
-    worker.join(5)
-    (body,) = cfn_responses.bodies
-    assert_well_formed(body, event)
+    body = answer_of_the_timer(gate.handler, event, deploy_gate.TIMEOUT_MARGIN_SECONDS, release, cfn_responses)
     assert body["Status"] == "FAILED" and "time out" in body["Reason"]

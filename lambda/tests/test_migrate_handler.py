@@ -12,7 +12,7 @@ import pymysql
 import pytest
 
 import migrate
-from support import FakeClock, FakeContext, FakeMigrationServer, assert_well_formed, cfn_event
+from support import FakeClock, FakeContext, FakeMigrationServer, answer_of_the_timer, assert_well_formed, cfn_event
 from tap import migrate_resource
 from tap.migration_files import MIGRATIONS_DIR, discover, migrations_hash
 
@@ -263,15 +263,7 @@ def test_given_a_hanging_database_then_the_timer_answers_failed_before_the_timeo
     m = Env(stub, connect=hangs)
     expect_config(m.ssm_stub, m.secrets_stub)
     event = cfn_event("Create", PROPS)
-    context = FakeContext(migrate_resource.TIMEOUT_MARGIN_SECONDS + 0.4)
-    worker = threading.Thread(target=migrate.handler, args=(event, context))
-    worker.start()
-    assert cfn_responses.delivered.wait(5)
-    assert context.get_remaining_time_in_millis() > 0
-    release.set()
-    worker.join(5)
-    (body,) = cfn_responses.bodies
-    assert_well_formed(body, event)
+    body = answer_of_the_timer(migrate.handler, event, migrate_resource.TIMEOUT_MARGIN_SECONDS, release, cfn_responses)
     assert body["Status"] == "FAILED" and "time out" in body["Reason"]
 
 

@@ -6,12 +6,10 @@ import { CONFIG_KEYS, ConfigValidationError, RawConfig, TapConfig, validateConfi
 import { COMMERCIAL_REGIONS, DEPLOYMENT_REGIONS } from '../../cfn/lib/regions';
 import { parseTemplate, readTemplates, templateParameters } from '../../components/templates';
 import { ROOT, STACKS, runProgram, runPulumi, stackConfig } from './support/program';
+import { rawConfig } from '../../components/config';
 
 /** The raw configuration the loader builds from a stack's config map. */
-function raw(config: Record<string, string>): RawConfig {
-  const tap = Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith('tap:')).map(([k, v]) => [k.slice('tap:'.length), v]));
-  return { tap, awsRegion: config['aws:region'] };
-}
+const raw = (config: Record<string, string>): RawConfig => rawConfig(config);
 const validUs = (): Record<string, string> => stackConfig('prod-us');
 const validEu = (): Record<string, string> => stackConfig('prod-eu');
 

@@ -1,5 +1,5 @@
 import { JsonObject } from '../../cfn/lib/template';
-import { deploymentWaves, referencedIds, resourceGraph } from '../../cfn/lib/graph';
+import { ancestors as ancestorsIn, deploymentWaves, referencedIds, resourceGraph } from '../../cfn/lib/graph';
 import { ROOT_TEMPLATE_NAME } from '../../cfn/stacks';
 import {
   bakeMinutesOf,
@@ -74,10 +74,7 @@ describe('deployment plan of the real templates', () => {
   const plan = deploymentPlan(all);
   const rootResources = (root.Resources ?? {}) as Record<string, JsonObject>;
   const rootGraph = resourceGraph(root);
-  const ancestors = (id: string, seen = new Set<string>()): Set<string> => {
-    for (const d of rootGraph.get(id) ?? []) if (!seen.has(d)) ancestors(d, seen.add(d));
-    return seen;
-  };
+  const ancestors = (id: string): Set<string> => ancestorsIn(rootGraph, id);
   const byKey = (key: string): ScenarioPlan => must(plan.scenarios.find((s) => s.key === key), `scenario ${key}`);
 
   test('GIVEN the root WHEN planned THEN the waves are the root\'s deployment waves, every nested stack and custom resource once', () => {

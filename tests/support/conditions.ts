@@ -11,6 +11,7 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html
  */
 import { Json, JsonObject } from '../../cfn/lib/template';
+import { isObject, section } from '../../cfn/validate/json';
 
 export interface Deployment {
   /** The region the stack deploys to (`AWS::Region`). */
@@ -23,8 +24,6 @@ export interface Deployment {
   readonly partition?: string;
 }
 
-const isObject = (v: Json | undefined): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
-const section = (t: JsonObject, name: string): JsonObject => (isObject(t[name]) ? t[name] : {});
 
 /**
  * Every parameter's value: the given one, else the Default. Throws, naming the

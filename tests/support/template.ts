@@ -4,6 +4,7 @@
  */
 import { Json, JsonObject } from '../../cfn/lib/template';
 import { synthesize } from '../../cfn/synthesize';
+import { exportNamePattern } from '../../cfn/lib/names';
 
 let cached: Map<string, JsonObject> | undefined;
 
@@ -27,6 +28,16 @@ export const resources = (t: JsonObject): Record<string, Resource> => (t.Resourc
 export function resourcesOfType(t: JsonObject, type: string): Record<string, Resource> {
   return Object.fromEntries(Object.entries(resources(t)).filter(([, r]) => r.Type === type));
 }
+
+/** Properties of resource `id` of `t`; fails if there is no such resource. */
+export function propertiesOf(t: JsonObject, id: string): JsonObject {
+  const r = resources(t)[id];
+  if (r === undefined) throw new Error(`no resource ${id}; have ${Object.keys(resources(t)).join(', ')}`);
+  return r.Properties ?? {};
+}
+
+/** `Fn::ImportValue` of the export `key`, as the templates write it. */
+export const importOf = (key: string): JsonObject => ({ 'Fn::ImportValue': { 'Fn::Sub': exportNamePattern(key) } });
 
 /** The single resource of `type`; fails if there is not exactly one. */
 export function onlyResource(t: JsonObject, type: string): [string, Resource] {

@@ -2,10 +2,11 @@ import { validateInvariants, literalProblems, parameterProblems } from '../../cf
 import { factsFor } from '../../cfn/validate/resourceSpec';
 import { JsonObject } from '../../cfn/lib/template';
 import { SharedParameters } from '../../cfn/lib/params';
+import { TAG_KEYS } from '../../cfn/lib/tags';
 import { templateWith, brief } from './support';
 
-const TAGS = ['Project', 'Environment', 'EnvironmentType', 'CostCenter'].map((Key) => ({ Key, Value: 'v' }));
-const TAG_MAP = { Project: 'v', Environment: 'v', EnvironmentType: 'v', CostCenter: 'v' };
+const TAGS = TAG_KEYS.map((Key) => ({ Key, Value: 'v' }));
+const TAG_MAP = Object.fromEntries(TAG_KEYS.map((k) => [k, 'v']));
 const sub = (s: string): JsonObject => ({ 'Fn::Sub': s });
 
 /** A bucket meeting every invariant; cases change one thing. */

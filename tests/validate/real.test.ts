@@ -7,6 +7,7 @@ import { validateAll } from '../../cfn/validate';
 import { formatFinding } from '../../cfn/validate/types';
 import { templates } from '../support/template';
 import { templateWith } from './support';
+import { TAG_KEYS } from '../../cfn/lib/tags';
 
 describe('validateAll', () => {
   test('GIVEN templates breaking one rule per pure gate WHEN validated without lint and guard THEN every gate reports', () => {
@@ -14,7 +15,7 @@ describe('validateAll', () => {
       { Topic: { Type: 'AWS::SNS::Topic', DeletionPolicy: 'Retain', Metadata: { 'cfn-lint': { config: { ignore_checks: ['W1'] } } } } },
       { Parameters: { Size: { Type: 'Number', Description: 'd', ConstraintDescription: 'c', AllowedValues: [1] } } },
     );
-    const tags = ['Project', 'Environment', 'EnvironmentType', 'CostCenter'].map((Key) => ({ Key, Value: 'v' }));
+    const tags = TAG_KEYS.map((Key) => ({ Key, Value: 'v' }));
     const stack = { Type: 'AWS::CloudFormation::Stack', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: { TemplateURL: 'https://x', Parameters: {}, Tags: tags } };
     const root = templateWith({ FixtureStack: stack }, { Metadata: { Pad: 'x'.repeat(51_200) } });
     const checks = validateAll(new Map([['FixtureStack', nested], ['RootStack', root]]), { lint: false, guard: false, rootTemplate: 'RootStack' }).map((f) => f.check);

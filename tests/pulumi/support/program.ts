@@ -8,12 +8,11 @@
  * and record anything else as unexpected: a run with unexpected traffic fails.
  * The one AWS account in sight is MOCK_ACCOUNT, returned by getCallerIdentity.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import type * as Pulumi from '@pulumi/pulumi';
-import { readTemplates, templateObjectKey } from '../../../components/templates';
+import { readTemplates, sha256, templateObjectKey } from '../../../components/templates';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 /** The fake account; the program must take every account ID from getCallerIdentity. */
@@ -53,11 +52,11 @@ export interface ProgramRun {
 export const secondaryOutputs = (region = 'eu-west-1'): Record<string, unknown> => ({
   imageUri: `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/tap-lambda-prod@sha256:${sha('secondary image')}`,
   templateUrls: Object.fromEntries(
-    readTemplates(path.join(ROOT, 'cfn', 'templates')).nested.map((f) => [f.name, `https://tap-templates-prod-${MOCK_ACCOUNT}-${region}.s3.${region}.amazonaws.com/${templateObjectKey(f)}`]),
+    readTemplates().nested.map((f) => [f.name, `https://tap-templates-prod-${MOCK_ACCOUNT}-${region}.s3.${region}.amazonaws.com/${templateObjectKey(f)}`]),
   ),
 });
 
-export const sha = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
+export const sha = sha256;
 
 /** Pulumi config values are strings; objects travel as JSON, as the CLI passes them. */
 const asConfigString = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
