@@ -54,8 +54,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import aws, env
+from tap import aws, env, properties
 from tap.cfn import Deadline, Outcome, UserFacingError
+from tap.properties import InvalidProperties
 from tap.jsonlog import get_logger
 
 logger = get_logger("gate")
@@ -76,8 +77,6 @@ DESCRIBE_ALARMS_PAGE = 100  # DescribeAlarms accepts at most 100 names per call
 AUTO = "auto"
 # The template parameter's AllowedPattern, checked again here: old decimal values are refused.
 BAKE_MINUTES_PATTERN = re.compile(r"auto|[0-9]|10")
-WHOLE_NUMBER_PATTERN = re.compile(r"[0-9]+")
-REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 
 ALARM = "ALARM"
 UNVERIFIED = "gate unverified (stack status unknown)"
@@ -85,10 +84,6 @@ PEER_FAILURE_WHY = "the other region's deployment is unhealthy; failing here too
 
 
 class GateFailed(UserFacingError):
-    pass
-
-
-class InvalidProperties(UserFacingError):
     pass
 
 
@@ -108,7 +103,7 @@ def is_rollback_status(status: str | None) -> bool:
 
 def _alarm_names(props: Mapping[str, Any], key: str, *, required: bool) -> tuple[str, ...]:
     raw = props.get(key)
-    if raw is None or raw == "" or raw == []:
+    if properties.is_unset(raw):
         if required:
             raise InvalidProperties(f"{key} must be a non-empty list of alarm names")
         return ()
@@ -121,14 +116,6 @@ def _alarm_names(props: Mapping[str, Any], key: str, *, required: bool) -> tuple
     if not names and required:
         raise InvalidProperties(f"{key} must be a non-empty list of alarm names")
     return names
-
-
-def _whole_number(props: Mapping[str, Any], key: str, maximum: int) -> int:
-    raw = props.get(key)
-    text = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
-    if not WHOLE_NUMBER_PATTERN.fullmatch(text) or int(text) > maximum:
-        raise InvalidProperties(f"{key} must be a whole number of seconds from 0 to {maximum}, got {raw!r}")
-    return int(text)
 
 
 @dataclass(frozen=True)
@@ -144,7 +131,7 @@ class GateProperties:
         props = props or {}
         names = _alarm_names(props, "AlarmNames", required=True)
         raw_bake = props.get("BakeMinutes")
-        bake_text = str(raw_bake) if isinstance(raw_bake, (str, int)) and not isinstance(raw_bake, bool) else ""
+        bake_text = properties.scalar(raw_bake)
         if not BAKE_MINUTES_PATTERN.fullmatch(bake_text):
             raise InvalidProperties(
                 f'BakeMinutes must be "{AUTO}" or a whole number of minutes from 0 to {MAX_BAKE_MINUTES}, got {raw_bake!r}'
@@ -152,12 +139,10 @@ class GateProperties:
         minutes = None if bake_text == AUTO else int(bake_text)
         delay = 0
         if minutes is None:
-            if props.get("MetricPublishDelaySeconds") in (None, ""):
+            if properties.is_unset(props.get("MetricPublishDelaySeconds")):
                 raise InvalidProperties(f'MetricPublishDelaySeconds is required when BakeMinutes is "{AUTO}"')
-            delay = _whole_number(props, "MetricPublishDelaySeconds", MAX_PUBLISH_DELAY_SECONDS)
-        peer_region = str(props.get("PeerRegion") or "").strip()
-        if peer_region and not REGION_PATTERN.fullmatch(peer_region):
-            raise InvalidProperties(f"PeerRegion must be a region code such as eu-west-1, got {peer_region!r}")
+            delay = properties.whole_number(props, "MetricPublishDelaySeconds", MAX_PUBLISH_DELAY_SECONDS)
+        peer_region = properties.region(props, "PeerRegion", required=False)
         peer_names = _alarm_names(props, "PeerAlarmNames", required=False)
         if bool(peer_region) != bool(peer_names):
             raise InvalidProperties(
