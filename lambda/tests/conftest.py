@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 
 import gate
 import migrate
+import prerequisites
 import validator
 from support import ResponseRecorder
 from tap import aws, cfn
@@ -48,6 +49,7 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     validator.set_app(None)
     migrate.set_dependencies(None)
     gate.set_dependencies(None)
+    prerequisites.set_dependencies(None)
 
 
 @pytest.fixture
