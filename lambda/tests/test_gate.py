@@ -355,6 +355,14 @@ def test_given_little_time_left_then_the_bake_is_capped_and_the_answer_comes_in_
     assert context.get_remaining_time_in_millis() / 1000 >= deploy_gate.BAKE_SAFETY_MARGIN_SECONDS
 
 
+def test_a_last_poll_of_both_regions_that_hangs_still_ends_before_the_timer() -> None:
+    """The bake stops BAKE_SAFETY_MARGIN_SECONDS before the end; its last poll
+    is at worst one DescribeAlarms per region (up to 100 alarms each), each
+    hanging until tap.aws's timeouts on every attempt."""
+    worst_call = aws.MAX_ATTEMPTS * max(aws.CONNECT_TIMEOUT_SECONDS, aws.READ_TIMEOUT_SECONDS) + (aws.MAX_ATTEMPTS - 1)
+    assert deploy_gate.BAKE_SAFETY_MARGIN_SECONDS - deploy_gate.TIMEOUT_MARGIN_SECONDS >= 2 * worst_call
+
+
 def test_given_the_full_900_seconds_then_a_10_minute_bake_fits(g, cfn_responses) -> None:
     g.stack_status("UPDATE_IN_PROGRESS")
     for _ in range(21):
