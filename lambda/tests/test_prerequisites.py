@@ -42,11 +42,15 @@ class Secondary:
     KMS clients registered for eu-west-1 (the default Dependencies find
     them through tap.aws), and a fake clock."""
 
-    def __init__(self, stub):
-        self.s3, self.s3_stub = stub("s3", SECONDARY)
-        self.kms, self.kms_stub = stub("kms", SECONDARY)
+    def __init__(self, stub=None):
+        if stub is not None:
+            self.s3, self.s3_stub = stub("s3", SECONDARY)
+            self.kms, self.kms_stub = stub("kms", SECONDARY)
         self.clock = FakeClock()
         self.deps = Dependencies(sleep=self.clock.sleep, monotonic=self.clock)
+        if stub is None:
+            # No client may be asked for (and none is built: that costs time in every test).
+            self.deps.s3_in = self.deps.kms_in = no_client
         prerequisites.set_dependencies(self.deps)
 
     def context(self, remaining: float = FUNCTION_TIMEOUT_SECONDS) -> FakeContext:
@@ -74,6 +78,12 @@ class Secondary:
 @pytest.fixture
 def sec(stub) -> Secondary:
     return Secondary(stub)
+
+
+@pytest.fixture
+def no_aws() -> Secondary:
+    """A secondary region that must not be called at all."""
+    return Secondary()
 
 
 class Raises:
@@ -209,7 +219,7 @@ def unreachable_s3(s: Secondary) -> None:
         pytest.param("bucket", lambda s: s.bucket("Suspended"), f"bucket {BUCKET} versioning not enabled (status: Suspended)", id="versioning suspended"),
         pytest.param("bucket", lambda s: s.bucket(None), f"bucket {BUCKET} versioning not enabled (status: never enabled)", id="versioning never enabled"),
         pytest.param("bucket", lambda s: s.bucket_error("AccessDenied", 403), f"bucket {BUCKET} cannot be checked (AccessDenied", id="bucket access denied"),
-        pytest.param("bucket", unreachable_s3, f"bucket {BUCKET} cannot be checked (EndpointConnectionError: Could not connect", id="S3 unreachable"),
+        pytest.param("bucket", unreachable_s3, f"bucket {BUCKET} cannot be checked (EndpointConnectionError: Could not connect", id="S3 no_aws"),
         pytest.param("key", lambda s: s.key_error(SESSION_ALIAS, "NotFoundException"), f"key alias {SESSION_ALIAS} not found", id="no alias"),
         pytest.param("key", lambda s: s.key(SESSION_ALIAS, "PendingDeletion"), f"key alias {SESSION_ALIAS} is PendingDeletion, not Enabled", id="key pending deletion"),
         pytest.param("key", lambda s: s.key(SESSION_ALIAS, "Disabled"), f"key alias {SESSION_ALIAS} is Disabled, not Enabled", id="key disabled"),
@@ -249,12 +259,11 @@ def test_each_kind_of_missing_prerequisite_is_named_with_why(sec, cfn_responses,
     assert sec.clock.sleeps == [] and len(cfn_responses.bodies) == 1
 
 
-def test_given_a_delete_then_success_at_once_without_any_call(sec, cfn_responses) -> None:
-    sec.deps.s3_in = sec.deps.kms_in = no_client
+def test_given_a_delete_then_success_at_once_without_any_call(no_aws, cfn_responses) -> None:
     event = cfn_event("Delete", PROPS, physical_id="prerequisites-1")
-    body = prerequisites.handler(event, sec.context())
+    body = prerequisites.handler(event, no_aws.context())
     assert_well_formed(body, event)
-    assert body["Status"] == "SUCCESS" and sec.clock.sleeps == [] and len(cfn_responses.bodies) == 1
+    assert body["Status"] == "SUCCESS" and no_aws.clock.sleeps == [] and len(cfn_responses.bodies) == 1
 
 
 @pytest.mark.parametrize(
@@ -271,9 +280,8 @@ def test_the_bucket_arn_is_in_the_stacks_partition(sec, cfn_responses, partition
     assert body["Status"] == "SUCCESS" and body["Data"]["BucketArn"] == f"arn:{partition}:s3:::{BUCKET}"
 
 
-def test_given_a_stack_id_that_is_not_an_arn_then_failed_without_any_call(sec, cfn_responses) -> None:
-    sec.deps.s3_in = sec.deps.kms_in = no_client
-    body = prerequisites.handler(cfn_event("Create", PROPS, StackId="tap-prod"), sec.context())
+def test_given_a_stack_id_that_is_not_an_arn_then_failed_without_any_call(no_aws, cfn_responses) -> None:
+    body = prerequisites.handler(cfn_event("Create", PROPS, StackId="tap-prod"), no_aws.context())
     assert body["Status"] == "FAILED" and "StackId" in body["Reason"]
 
 
@@ -360,11 +368,10 @@ def test_given_the_wait_itself_raises_then_failed_is_still_answered_once(sec, cf
     ],
 )
 @pytest.mark.parametrize("request_type", ["Create", "Update"])
-def test_given_invalid_properties_then_failed_names_the_property_without_any_call(sec, cfn_responses, request_type, change, message) -> None:
-    sec.deps.s3_in = sec.deps.kms_in = no_client
+def test_given_invalid_properties_then_failed_names_the_property_without_any_call(no_aws, cfn_responses, request_type, change, message) -> None:
     props = {k: v for k, v in {**PROPS, **change}.items() if v is not None}
     event = cfn_event(request_type, props)
-    body = prerequisites.handler(event, sec.context())
+    body = prerequisites.handler(event, no_aws.context())
     assert_well_formed(body, event)
     assert body["Status"] == "FAILED" and message in body["Reason"], body["Reason"]
 
