@@ -39,21 +39,30 @@ DEFAULT_CONFIG = Config(
 )
 
 _lock = threading.Lock()
-_clients: dict[str, Any] = {}
+_clients: dict[tuple[str, str], Any] = {}
 
 
-def client(service: str) -> Any:
+def _key(service: str, region: str | None) -> tuple[str, str]:
+    # None means the function's own region, so client("s3") and
+    # client("s3", <own region>) are one client.
+    return service, region or env.get(env.AWS_REGION)
+
+
+def client(service: str, region: str | None = None) -> Any:
+    """The container's client for ``service`` in ``region`` (default: the
+    function's own region), with the short timeouts above."""
+    key = _key(service, region)
     with _lock:
-        existing = _clients.get(service)
+        existing = _clients.get(key)
         if existing is None:
-            existing = boto3.client(service, region_name=env.get(env.AWS_REGION), config=DEFAULT_CONFIG)
-            _clients[service] = existing
+            existing = boto3.client(service, region_name=key[1], config=DEFAULT_CONFIG)
+            _clients[key] = existing
         return existing
 
 
-def override(service: str, client_: Any) -> None:
+def override(service: str, client_: Any, region: str | None = None) -> None:
     with _lock:
-        _clients[service] = client_
+        _clients[_key(service, region)] = client_
 
 
 def reset() -> None:

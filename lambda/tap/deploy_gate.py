@@ -1,60 +1,98 @@
 """The deployment gate custom resource (Custom::DeploymentGate).
 
-Create/Update: bake, i.e. watch the named CloudWatch alarms (composite and
-metric) for BakeMinutes, and answer FAILED, naming every alarm in ALARM with
-its reason, as soon as one is seen; SUCCESS when the bake ends clean.
-INSUFFICIENT_DATA counts as healthy (a quiet new environment has no data).
+Create: no bake. A new environment has no traffic and no alarm data, and a
+failed create deletes the stack anyway, so waiting would prove nothing. The
+gate reads its alarms once, only to confirm they exist (FAILED names the
+missing ones); their states are ignored (an alarm that treats missing data
+as breaching, like the Aurora connections alarm, is in ALARM before the
+cluster reports). If DescribeAlarms cannot be read at all, SUCCESS with a
+reason that says the check could not run. The other region is not read (it
+may not exist yet). CloudFormation never sends Create during a rollback (a
+rollback deletes what the update created and sends Update to the rest), so
+the stack status is not read either.
+
+Update: bake, i.e. watch the named CloudWatch alarms (composite and metric)
+and answer FAILED, naming every alarm in ALARM with its reason, as soon as
+one is seen; SUCCESS when the bake ends clean. INSUFFICIENT_DATA counts as
+healthy (a quiet environment has no data). BakeMinutes "auto" bakes as long
+as the slowest gated metric alarm needs to go to ALARM, plus the time
+CloudWatch needs to receive the datapoints (see ``auto_plan``).
+
+On every poll of an Update the gate also reads the other region's
+deployment-health alarm (PeerRegion/PeerAlarmNames). If it is in ALARM the
+gate fails too, so that both regions roll back to the same release. If it
+cannot be read (in a DR event that region may be down), the gate decides on
+its own region's alarms, says so in its reason, and tries again next poll.
 
 During a rollback the gate answers SUCCESS at once: failing there would
 leave the stack in UPDATE_ROLLBACK_FAILED. CloudFormation does not flag a
 rollback in the event, so the gate reads the status of its own stack
 (cloudformation:DescribeStacks on the event's StackId). If that status
 cannot be read, for whatever reason (AWS errors after retries, a malformed
-answer, a bug), the gate cannot rule out a rollback and therefore does not
-fail on it: it still bakes and logs the alarms, and answers SUCCESS with
-"gate unverified" in the reason.
+answer, a bug), the gate cannot rule out a rollback and therefore never
+fails: it still bakes and logs the alarms, and answers SUCCESS with "gate
+unverified" in the reason, whatever goes wrong on the way.
 
 Delete: SUCCESS at once.
 
-ResourceProperties: ServiceToken, AlarmNames (list), BakeMinutes (0..10),
-DeploymentStamp (opaque; changes to force an Update on every deployment).
+ResourceProperties (CloudFormation sends strings and lists of strings):
+  AlarmNames                 own region's alarms, composite first (list, or comma-separated)
+  BakeMinutes                "auto" or a whole number "0".."10"
+  MetricPublishDelaySeconds  "0".."600"; required when BakeMinutes is auto, ignored otherwise
+  PeerRegion                 the other region's code; empty: no peer check
+  PeerAlarmNames             alarms read in PeerRegion; given with PeerRegion or not at all
+  DeploymentStamp, DnsHealthCheckId, ServiceToken   ignored
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import aws
+from tap import aws, env, properties
 from tap.cfn import Deadline, Outcome, UserFacingError
+from tap.properties import InvalidProperties
 from tap.jsonlog import get_logger
 
 logger = get_logger("gate")
 
 # Function timeout is 900 s. The timer answers FAILED 20 s before the end;
-# the bake stops 60 s before the end, leaving time for the last poll and the answer.
+# the bake stops 60 s before the end, leaving time for the last poll (own and
+# peer region: two calls of at most ~7 s each with tap.aws's client timeouts)
+# and the answer.
 TIMEOUT_MARGIN_SECONDS = 20.0
 BAKE_SAFETY_MARGIN_SECONDS = 60.0
 POLL_INTERVAL_SECONDS = 30.0
-MAX_BAKE_MINUTES = Decimal(10)
+MAX_BAKE_MINUTES = 10
+MAX_BAKE_SECONDS = MAX_BAKE_MINUTES * 60
+MAX_PUBLISH_DELAY_SECONDS = 600
 STATUS_ATTEMPTS = 3
 DESCRIBE_ALARMS_PAGE = 100  # DescribeAlarms accepts at most 100 names per call
 
+AUTO = "auto"
+# The template parameter's AllowedPattern, checked again here: old decimal values are refused.
+BAKE_MINUTES_PATTERN = re.compile(r"auto|[0-9]|10")
+
 ALARM = "ALARM"
 UNVERIFIED = "gate unverified (stack status unknown)"
+PEER_FAILURE_WHY = "the other region's deployment is unhealthy; failing here too so both regions roll back to the same release"
 
 
 class GateFailed(UserFacingError):
     pass
 
 
-class InvalidProperties(UserFacingError):
-    pass
+class MalformedAnswer(Exception):
+    """DescribeAlarms answered something the gate cannot read; the poll counts as unreadable."""
+
+
+# Errors that make one poll unreadable; anything else in a normal Update is a bug and fails the gate.
+READ_ERRORS = (BotoCoreError, ClientError, MalformedAnswer)
 
 
 def is_rollback_status(status: str | None) -> bool:
@@ -63,37 +101,74 @@ def is_rollback_status(status: str | None) -> bool:
     return status is not None and "ROLLBACK" in status and status.endswith("_IN_PROGRESS")
 
 
+def _alarm_names(props: Mapping[str, Any], key: str, *, required: bool) -> tuple[str, ...]:
+    raw = props.get(key)
+    if properties.is_unset(raw):
+        if required:
+            raise InvalidProperties(f"{key} must be a non-empty list of alarm names")
+        return ()
+    if isinstance(raw, str):
+        # Tolerate a comma-separated string (e.g. from a Fn::Join).
+        raw = raw.split(",")
+    if not isinstance(raw, list):
+        raise InvalidProperties(f"{key} must be a list of alarm names, got {type(raw).__name__}")
+    names = tuple(dict.fromkeys(str(n).strip() for n in raw if str(n).strip()))
+    if not names and required:
+        raise InvalidProperties(f"{key} must be a non-empty list of alarm names")
+    return names
+
+
 @dataclass(frozen=True)
 class GateProperties:
     alarm_names: tuple[str, ...]
-    bake_seconds: float
+    bake_minutes: int | None  # None: auto
+    publish_delay_seconds: int = 0  # used only when bake_minutes is None
+    peer_region: str = ""
+    peer_alarm_names: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, props: Mapping[str, Any] | None) -> "GateProperties":
         props = props or {}
-        raw_names = props.get("AlarmNames")
-        if isinstance(raw_names, str):
-            # Tolerate a comma-separated string (e.g. from a Fn::Join).
-            raw_names = [n for n in raw_names.split(",")]
-        if not isinstance(raw_names, list) or not raw_names:
-            raise InvalidProperties("AlarmNames must be a non-empty list of alarm names")
-        names = tuple(dict.fromkeys(str(n).strip() for n in raw_names if str(n).strip()))
-        if not names:
-            raise InvalidProperties("AlarmNames must be a non-empty list of alarm names")
-        raw_bake = props.get("BakeMinutes", 0)
-        try:
-            minutes = Decimal(str(raw_bake).strip())
-        except InvalidOperation as e:
-            raise InvalidProperties(f"BakeMinutes must be a number from 0 to 10, got {raw_bake!r}") from e
-        if not minutes.is_finite() or not Decimal(0) <= minutes <= MAX_BAKE_MINUTES:
-            raise InvalidProperties(f"BakeMinutes must be a number from 0 to 10, got {raw_bake!r}")
-        return cls(alarm_names=names, bake_seconds=float(minutes * 60))
+        names = _alarm_names(props, "AlarmNames", required=True)
+        raw_bake = props.get("BakeMinutes")
+        bake_text = properties.scalar(raw_bake)
+        if not BAKE_MINUTES_PATTERN.fullmatch(bake_text):
+            raise InvalidProperties(
+                f'BakeMinutes must be "{AUTO}" or a whole number of minutes from 0 to {MAX_BAKE_MINUTES}, got {raw_bake!r}'
+            )
+        minutes = None if bake_text == AUTO else int(bake_text)
+        delay = 0
+        if minutes is None:
+            if properties.is_unset(props.get("MetricPublishDelaySeconds")):
+                raise InvalidProperties(f'MetricPublishDelaySeconds is required when BakeMinutes is "{AUTO}"')
+            delay = properties.whole_number(props, "MetricPublishDelaySeconds", MAX_PUBLISH_DELAY_SECONDS)
+        peer_region = properties.region(props, "PeerRegion", required=False)
+        peer_names = _alarm_names(props, "PeerAlarmNames", required=False)
+        if bool(peer_region) != bool(peer_names):
+            raise InvalidProperties(
+                "PeerRegion and PeerAlarmNames go together: give both to check the other region, or neither"
+                f" (PeerRegion {peer_region!r}, PeerAlarmNames {list(peer_names)!r})"
+            )
+        return cls(
+            alarm_names=names,
+            bake_minutes=minutes,
+            publish_delay_seconds=delay,
+            peer_region=peer_region,
+            peer_alarm_names=peer_names,
+        )
+
+
+def _cloudwatch_in(region: str) -> Any:
+    return aws.client("cloudwatch", region)
 
 
 @dataclass
 class Dependencies:
     cloudformation: Any
     cloudwatch: Any
+    # The client for another region; tap.aws builds one per region, once per container.
+    cloudwatch_in: Callable[[str], Any] = _cloudwatch_in
+    region: str = field(default_factory=lambda: env.get(env.AWS_REGION))
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     poll_interval: float = POLL_INTERVAL_SECONDS
@@ -101,6 +176,18 @@ class Dependencies:
     @classmethod
     def default(cls) -> "Dependencies":
         return cls(cloudformation=aws.client("cloudformation"), cloudwatch=aws.client("cloudwatch"))
+
+
+def _describe(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
+
+
+def _log_read_error(message: str, e: BaseException, **extra: Any) -> None:
+    """AWS errors and malformed answers are expected (a warning); anything else gets its traceback."""
+    if isinstance(e, READ_ERRORS):
+        logger.warning(message, extra={**extra, "error": _describe(e)})
+    else:
+        logger.exception(message, extra=extra)
 
 
 def stack_status(stack_id: str, deps: Dependencies) -> str | None:
@@ -132,26 +219,44 @@ class AlarmSnapshot:
     in_alarm: tuple[tuple[str, str], ...]  # (name, state reason)
     missing: tuple[str, ...]
     states: Mapping[str, str]
+    metric_alarms: tuple[Mapping[str, Any], ...] = ()
 
 
-def read_alarms(names: tuple[str, ...], cloudwatch: Any) -> AlarmSnapshot:
+def _alarm_list(page: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    alarms = page.get(key) or []
+    if not isinstance(alarms, list):
+        raise MalformedAnswer(f"DescribeAlarms {key} is a {type(alarms).__name__}, not a list")
+    for alarm in alarms:
+        if not (isinstance(alarm, dict) and isinstance(alarm.get("AlarmName"), str) and isinstance(alarm.get("StateValue"), str)):
+            raise MalformedAnswer(f"DescribeAlarms returned an alarm without a name or state: {str(alarm)[:200]}")
+    return alarms
+
+
+def read_alarms(names: Sequence[str], cloudwatch: Any) -> AlarmSnapshot:
+    """One look at the named alarms. Raises MalformedAnswer on an answer it cannot read."""
     states: dict[str, str] = {}
     reasons: dict[str, str] = {}
+    metric_alarms: list[Mapping[str, Any]] = []
     for start in range(0, len(names), DESCRIBE_ALARMS_PAGE):
         chunk = list(names[start : start + DESCRIBE_ALARMS_PAGE])
         kwargs: dict[str, Any] = {"AlarmNames": chunk, "AlarmTypes": ["CompositeAlarm", "MetricAlarm"]}
         while True:
             page = cloudwatch.describe_alarms(**kwargs)
-            for alarm in [*page.get("CompositeAlarms", []), *page.get("MetricAlarms", [])]:
+            if not isinstance(page, dict):
+                raise MalformedAnswer(f"DescribeAlarms answered a {type(page).__name__}, not an object")
+            composites = _alarm_list(page, "CompositeAlarms")
+            metrics = _alarm_list(page, "MetricAlarms")
+            metric_alarms.extend(metrics)
+            for alarm in [*composites, *metrics]:
                 states[alarm["AlarmName"]] = alarm["StateValue"]
-                reasons[alarm["AlarmName"]] = alarm.get("StateReason", "")
+                reasons[alarm["AlarmName"]] = str(alarm.get("StateReason", ""))
             token = page.get("NextToken")
             if not token:
                 break
             kwargs["NextToken"] = token
     in_alarm = tuple((n, reasons[n]) for n in names if states.get(n) == ALARM)
     missing = tuple(n for n in names if n not in states)
-    return AlarmSnapshot(in_alarm=in_alarm, missing=missing, states=states)
+    return AlarmSnapshot(in_alarm=in_alarm, missing=missing, states=states, metric_alarms=tuple(metric_alarms))
 
 
 def _failure_message(snapshot: AlarmSnapshot) -> str:
@@ -163,68 +268,233 @@ def _failure_message(snapshot: AlarmSnapshot) -> str:
     return "deployment gate failed: " + " | ".join(parts)
 
 
+def _peer_failure_message(region: str, snapshot: AlarmSnapshot) -> str:
+    alarms = "; ".join(f"{name} ({reason})" for name, reason in snapshot.in_alarm)
+    return f"deployment gate failed: alarms in ALARM in {region}: {alarms} | {PEER_FAILURE_WHY}"
+
+
+# --- how long to bake ----------------------------------------------------------
+
+
+def _whole(alarm: Mapping[str, Any], key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedAnswer(f"alarm {alarm.get('AlarmName')!r} has {key} {value!r}, not a whole number")
+    return value
+
+
+def evaluation_window(alarm: Mapping[str, Any]) -> tuple[int, int]:
+    """(datapoints, period in seconds): a metric alarm goes to ALARM once
+    DatapointsToAlarm datapoints (EvaluationPeriods when it is not set)
+    breach, so a fault takes at most datapoints x period to show.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html
+
+    Metric-math alarms have no Period of their own: the slowest metric in
+    the expression sets the pace (MetricStat.Period, or the query's Period
+    for a Metrics Insights query)."""
+    raw_datapoints = alarm.get("DatapointsToAlarm")
+    key = "DatapointsToAlarm"
+    if raw_datapoints is None:
+        raw_datapoints, key = alarm.get("EvaluationPeriods"), "EvaluationPeriods"
+    datapoints = _whole(alarm, key, raw_datapoints)
+    if alarm.get("Period") is not None:
+        return datapoints, _whole(alarm, "Period", alarm["Period"])
+    metrics = alarm.get("Metrics")
+    periods: list[int] = []
+    for query in metrics if isinstance(metrics, list) else []:
+        if not isinstance(query, dict):
+            continue
+        stat = query.get("MetricStat")
+        if isinstance(stat, dict) and stat.get("Period") is not None:
+            periods.append(_whole(alarm, "Metrics[].MetricStat.Period", stat["Period"]))
+        if query.get("Period") is not None:
+            periods.append(_whole(alarm, "Metrics[].Period", query["Period"]))
+    if not periods:
+        raise MalformedAnswer(f"alarm {alarm.get('AlarmName')!r} has neither a Period nor a metric with one")
+    return datapoints, max(periods)
+
+
+@dataclass(frozen=True)
+class BakePlan:
+    seconds: float
+    how: str  # for the reason: "BakeMinutes 3" or "auto: 2 x 60 s + 60 s metric publishing delay"
+
+
+def _capped(requested: float, cap: float, how: str) -> BakePlan:
+    if requested <= cap:
+        return BakePlan(requested, how)
+    by = "" if cap >= MAX_BAKE_SECONDS else " by the function's remaining time"
+    logger.warning(
+        "bake period shortened",
+        extra={"requested_s": requested, "granted_s": cap, "why": f"capped at {MAX_BAKE_SECONDS} s{by}"},
+    )
+    return BakePlan(cap, f"{how}, capped at {int(cap)} s{by}")
+
+
+def fixed_plan(minutes: int, cap: float) -> BakePlan:
+    return _capped(minutes * 60.0, cap, f"BakeMinutes {minutes}")
+
+
+def auto_plan(metric_alarms: Sequence[Mapping[str, Any]], publish_delay_seconds: int, cap: float) -> BakePlan:
+    """The longest evaluation window among the gated metric alarms, plus the
+    time a datapoint takes to reach CloudWatch. Composite alarms add nothing:
+    their members are gated too."""
+    slowest: tuple[int, int, str] | None = None
+    for alarm in metric_alarms:
+        datapoints, period = evaluation_window(alarm)
+        if slowest is None or datapoints * period > slowest[0] * slowest[1]:
+            slowest = (datapoints, period, str(alarm["AlarmName"]))
+    delay = f"{publish_delay_seconds} s metric publishing delay"
+    if slowest is None:
+        return _capped(float(publish_delay_seconds), cap, f"auto: no metric alarm, {delay}")
+    datapoints, period, name = slowest
+    logger.info("bake derived from the alarm windows", extra={"alarm": name, "datapoints": datapoints, "period_s": period})
+    return _capped(float(datapoints * period + publish_delay_seconds), cap, f"auto: {datapoints} x {period} s + {delay}")
+
+
+# --- the bake --------------------------------------------------------------------
+
+
+def _polls(n: int) -> str:
+    return f"{n} poll" if n == 1 else f"{n} polls"
+
+
+@dataclass
+class _PeerTally:
+    reads: int = 0
+    failures: int = 0
+    last_error: str = ""
+
+
+def _read_peer(props: GateProperties, deps: Dependencies, tally: _PeerTally, poll: int) -> AlarmSnapshot | None:
+    """The other region's alarms, or None when they cannot be read (any
+    error, or an alarm not found there): that region may be down."""
+    try:
+        snapshot = read_alarms(props.peer_alarm_names, deps.cloudwatch_in(props.peer_region))
+    except Exception as e:
+        tally.failures += 1
+        tally.last_error = _describe(e)
+        _log_read_error("could not read the other region's alarms", e, poll=poll, region=props.peer_region)
+        return None
+    logger.info("other region's alarm states", extra={"poll": poll, "region": props.peer_region, "states": dict(snapshot.states)})
+    if snapshot.missing and not snapshot.in_alarm:
+        tally.failures += 1
+        tally.last_error = "not found there: " + ", ".join(snapshot.missing)
+        logger.warning("other region's alarms not found", extra={"poll": poll, "region": props.peer_region, "missing": list(snapshot.missing)})
+        return None
+    tally.reads += 1
+    return snapshot
+
+
 def bake(props: GateProperties, deadline: Deadline, deps: Dependencies, *, fail_on_alarm: bool = True) -> Outcome:
-    """Polls until the bake ends; the bake is capped by the time left."""
-    bake_seconds = min(props.bake_seconds, max(0.0, deadline.remaining()))
-    if bake_seconds < props.bake_seconds:
-        logger.warning(
-            "bake period shortened to fit the function's remaining time",
-            extra={"requested_s": props.bake_seconds, "granted_s": bake_seconds},
-        )
-    end = deps.monotonic() + bake_seconds
+    """Polls until the bake ends; the bake is capped at 10 minutes and by the time left.
+
+    With BakeMinutes auto the length is known once the alarms have been read;
+    until then the bake may last up to the cap."""
+    cap = min(float(MAX_BAKE_SECONDS), max(0.0, deadline.remaining()))
+    plan = None if props.bake_minutes is None else fixed_plan(props.bake_minutes, cap)
+    start = deps.monotonic()
     polls = 0
     good_polls = 0
-    unhealthy: str | None = None
+    unhealthy: dict[str, str] = {}  # "own"/"peer" -> last unhealthy finding (when not failing)
     last_error: BaseException | None = None
+    peer = _PeerTally()
     while True:
         polls += 1
+        snapshot: AlarmSnapshot | None = None
         try:
             snapshot = read_alarms(props.alarm_names, deps.cloudwatch)
+            if plan is None:
+                plan = auto_plan(snapshot.metric_alarms, props.publish_delay_seconds, cap)
+        except Exception as e:
+            if fail_on_alarm and not isinstance(e, READ_ERRORS):
+                raise
+            snapshot, last_error = None, e
+            _log_read_error("could not read alarm states", e, poll=polls)
+        if snapshot is not None:
             good_polls += 1
             logger.info("alarm states", extra={"poll": polls, "states": dict(snapshot.states)})
             if snapshot.in_alarm or snapshot.missing:
-                unhealthy = _failure_message(snapshot)
+                unhealthy["own"] = _failure_message(snapshot)
                 if fail_on_alarm:
-                    raise GateFailed(unhealthy)
-                logger.error("alarms unhealthy; not failing (possible rollback)", extra={"detail": unhealthy})
-        except (BotoCoreError, ClientError) as e:
-            last_error = e
-            logger.warning("could not read alarm states", extra={"poll": polls, "error": f"{type(e).__name__}: {e}"})
-        left = end - deps.monotonic()
+                    raise GateFailed(unhealthy["own"])
+                logger.error("alarms unhealthy; not failing (possible rollback)", extra={"detail": unhealthy["own"]})
+        if props.peer_region:
+            peer_snapshot = _read_peer(props, deps, peer, polls)
+            if peer_snapshot is not None and peer_snapshot.in_alarm:
+                unhealthy["peer"] = _peer_failure_message(props.peer_region, peer_snapshot)
+                if fail_on_alarm:
+                    raise GateFailed(unhealthy["peer"])
+                logger.error("other region unhealthy; not failing (possible rollback)", extra={"detail": unhealthy["peer"]})
+        left = start + (plan.seconds if plan else cap) - deps.monotonic()
         if left <= 0 or deadline.expired():
             break
         deps.sleep(min(deps.poll_interval, left))
-    data = {"Polls": str(polls), "BakeSeconds": str(int(bake_seconds)), "Alarms": ",".join(props.alarm_names)}
+    if plan is None:
+        plan = BakePlan(cap, "auto: the alarm windows could not be read")
+    data = {"Polls": str(polls), "BakeSeconds": str(int(plan.seconds)), "Alarms": ",".join(props.alarm_names)}
+    peer_note = ""
+    regions = deps.region
+    if props.peer_region:
+        if peer.reads == 0:
+            peer_note = f"; decided on {deps.region} alarms only: {props.peer_region} alarms unreadable ({peer.last_error})"
+        else:
+            regions = f"{deps.region} or {props.peer_region}"
+            if peer.failures:
+                peer_note = f"; {props.peer_region} alarms unreadable on {peer.failures} of {_polls(polls)} ({peer.last_error})"
     if good_polls == 0:
-        unreadable = f"could not read the alarm states in {polls} attempt(s): {type(last_error).__name__}: {last_error}"
+        unreadable = f"could not read the alarm states in {polls} attempt(s): {_describe(last_error) if last_error else '?'}"
         if fail_on_alarm:
             raise GateFailed(unreadable)
-        return Outcome(data=data, reason=f"{UNVERIFIED}: {unreadable}")
+        return Outcome(data=data, reason=f"{UNVERIFIED}: {' | '.join([unreadable, *unhealthy.values()])}{peer_note}")
     if unhealthy:
-        return Outcome(data=data, reason=f"{UNVERIFIED}: {unhealthy}")
-    clean = f"no alarm in ALARM during a {int(bake_seconds)} s bake ({polls} polls)"
+        return Outcome(data=data, reason=f"{UNVERIFIED}: {' | '.join(unhealthy.values())}{peer_note}")
+    clean = f"no alarm in ALARM in {regions} during a {int(plan.seconds)} s bake ({plan.how}; {_polls(polls)}){peer_note}"
     # A gate that could not have failed has verified nothing, even when clean.
     return Outcome(data=data, reason=clean if fail_on_alarm else f"{UNVERIFIED}: {clean}")
 
 
-def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
-    status = stack_status(str(event.get("StackId", "")), deps)
-    if is_rollback_status(status):
-        logger.info("stack is rolling back; the gate lets it through", extra={"stack_status": status})
-        return Outcome(data={"Polls": "0", "BakeSeconds": "0"}, reason=f"stack is in {status}; gate skipped")
+# --- request types -------------------------------------------------------------------
+
+
+def on_create(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+    props = GateProperties.parse(event.get("ResourceProperties"))
+    data = {"Polls": "1", "BakeSeconds": "0", "Alarms": ",".join(props.alarm_names)}
+    no_bake = "created without a bake (a new environment has no traffic and no alarm data)"
     try:
+        snapshot = read_alarms(props.alarm_names, deps.cloudwatch)
+    except Exception as e:
+        # Not being able to look is no evidence of a broken deployment.
+        _log_read_error("could not check that the alarms exist", e)
+        return Outcome(data=data, reason=f"{no_bake}; the alarm check could not run: {_describe(e)}")
+    if snapshot.missing:
+        raise GateFailed("deployment gate failed: alarms not found: " + ", ".join(snapshot.missing))
+    logger.info("alarms exist; states ignored on create", extra={"states": dict(snapshot.states)})
+    return Outcome(data=data, reason=f"{no_bake}; all {len(props.alarm_names)} alarms exist in {deps.region}")
+
+
+def on_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+    status = stack_status(str(event.get("StackId", "")), deps)
+    if status is not None and not is_rollback_status(status):
         props = GateProperties.parse(event.get("ResourceProperties"))
-    except InvalidProperties:
+        return bake(props, Deadline(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
+    # A rollback, or possibly one: whatever happens from here on, never FAILED
+    # (it would end in UPDATE_ROLLBACK_FAILED).
+    try:
         if status is not None:
-            raise
-        logger.exception("invalid gate properties and unknown stack status; not failing (possible rollback)")
-        return Outcome(reason="gate unverified: invalid properties and the stack status could not be read")
-    deadline = Deadline(context, BAKE_SAFETY_MARGIN_SECONDS)
-    if status is None:
-        # Can't tell a rollback from a deployment: never fail (see module docstring).
+            logger.info("stack is rolling back; the gate lets it through", extra={"stack_status": status})
+            return Outcome(data={"Polls": "0", "BakeSeconds": "0"}, reason=f"stack is in {status}; gate skipped")
         logger.error("stack status unknown; baking without the power to fail")
-        return bake(props, deadline, deps, fail_on_alarm=False)
-    return bake(props, deadline, deps)
+        props = GateProperties.parse(event.get("ResourceProperties"))
+        return bake(props, Deadline(context, BAKE_SAFETY_MARGIN_SECONDS), deps, fail_on_alarm=False)
+    except Exception as e:
+        logger.exception("gate could not run; not failing (possible rollback)", extra={"stack_status": status})
+        return Outcome(reason=f"{UNVERIFIED}: {e if getattr(e, 'user_facing', False) else _describe(e)}")
+
+
+def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+    if event.get("RequestType") == "Create":
+        return on_create(event, context, deps)
+    return on_update(event, context, deps)
 
 
 def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:

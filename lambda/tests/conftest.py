@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 
 import gate
 import migrate
+import prerequisites
 import validator
 from support import ResponseRecorder
 from tap import aws, cfn
@@ -48,20 +49,22 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     validator.set_app(None)
     migrate.set_dependencies(None)
     gate.set_dependencies(None)
+    prerequisites.set_dependencies(None)
 
 
 @pytest.fixture
 def stub() -> Iterator[Callable[[str], tuple[Any, Stubber]]]:
-    """Factory: stub("ssm") -> (client, stubber), registered as tap's client.
+    """Factory: stub("ssm") -> (client, stubber), registered as tap's client;
+    stub("cloudwatch", "eu-west-1") for another region's client.
     Every queued response must have been used by the end of the test."""
     stubbers: list[Stubber] = []
 
-    def make(service: str) -> tuple[Any, Stubber]:
-        client = boto3.client(service, region_name=REGION)
+    def make(service: str, region: str = REGION) -> tuple[Any, Stubber]:
+        client = boto3.client(service, region_name=region)
         stubber = Stubber(client)
         stubber.activate()
         stubbers.append(stubber)
-        aws.override(service, client)
+        aws.override(service, client, region=region)
         return client, stubber
 
     yield make

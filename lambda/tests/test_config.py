@@ -155,3 +155,20 @@ def test_clients_are_created_once_per_container_and_can_be_overridden() -> None:
     marker = object()
     aws.override("ssm", marker)
     assert aws.client("ssm") is marker
+
+
+def test_clients_are_cached_per_region_and_the_own_region_is_the_default() -> None:
+    """GIVEN a function in us-east-1 that also reads eu-west-1
+    THEN each region has its own client, with the same short timeouts,
+    and naming the own region explicitly gives the default client."""
+    own = aws.client("cloudwatch")
+    assert aws.client("cloudwatch", "us-east-1") is own
+    other = aws.client("cloudwatch", "eu-west-1")
+    assert other is not own and aws.client("cloudwatch", "eu-west-1") is other
+    assert other.meta.region_name == "eu-west-1"
+    assert other.meta.config.connect_timeout == aws.CONNECT_TIMEOUT_SECONDS
+    assert other.meta.config.read_timeout == aws.READ_TIMEOUT_SECONDS
+    assert other.meta.config.retries == {"total_max_attempts": aws.MAX_ATTEMPTS, "mode": "standard"}
+    marker = object()
+    aws.override("cloudwatch", marker, region="eu-west-1")
+    assert aws.client("cloudwatch", "eu-west-1") is marker and aws.client("cloudwatch") is own

@@ -19,7 +19,7 @@ from tap import env
 LAMBDA_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = LAMBDA_DIR.parent
 TEMPLATES_DIR = REPO_ROOT / "cfn" / "templates"
-CONTRACT_HANDLERS = {"validator.handler", "migrate.handler", "gate.handler"}
+CONTRACT_HANDLERS = {"validator.handler", "migrate.handler", "gate.handler", "prerequisites.handler"}
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -168,6 +168,15 @@ def test_the_handler_contract_matches_the_modules() -> None:
     for name in CONTRACT_HANDLERS:
         module = name.split(".")[0]
         assert (LAMBDA_DIR / f"{module}.py").is_file()
+
+
+def test_the_build_fails_unless_every_handler_module_imports() -> None:
+    """GIVEN the Dockerfile's import check THEN it names exactly the handler modules."""
+    runs = " ".join(the("RUN"))
+    match = re.search(r"python3 -c \"import ([A-Za-z0-9_, ]+); print\('handlers import'\)\"", runs)
+    assert match, runs
+    imported = {name.strip() for name in match.group(1).split(",")}
+    assert imported == {name.split(".")[0] for name in CONTRACT_HANDLERS}
 
 
 def compute_templates() -> list[Path]:
