@@ -1,22 +1,23 @@
 /**
- * ComputeStack: the three functions of the one container image (transaction
- * validator, schema-migration custom resource, deployment gate), one
- * least-privilege role each, and the HTTP API clients call.
+ * ComputeStack: the functions of the one container image (transaction
+ * validator, schema-migration custom resource, deployment gate and, in the
+ * primary region, the cross-region prerequisites wait), one least-privilege
+ * role each, and the permission that lets ApiStack's HTTP API invoke the validator.
  *
- * No deploy-time link to the database (issue 4, item 3): the functions learn
- * where Aurora is at run time, from SSM parameter names derived from the suffix;
- * IAM statements on database-owned things use ARNs derived the same way. The
- * only imports are NetworkStack's, so ComputeStack deploys beside DatabaseStack.
+ * No deploy-time link to the database or the storage: the functions learn where
+ * Aurora is at run time, from SSM parameter names derived from the suffix; IAM
+ * statements on database- and storage-owned things use ARNs derived the same
+ * way. The only imports are NetworkStack's subnets and security group and
+ * ApiStack's API ID, so ComputeStack deploys beside DatabaseStack.
  */
-import { ApiGatewayV2, IAM, Lambda } from 'cloudform-types';
+import { IAM, Lambda } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
 import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from './lib/params';
-import { getAtt, iff, ref, sub, IntrinsicFunction, Value } from './lib/intrinsics';
+import { Fn, getAtt, iff, ref, sub, IntrinsicFunction, Value } from './lib/intrinsics';
 import {
   DATABASE_NAME,
   Exports,
-  GATED_ALARM_PURPOSES,
   IAM_ROLE_PATH_PATTERN,
   LambdaEnv,
   Names,
@@ -30,7 +31,7 @@ import {
   namePattern,
   resourceName,
 } from './lib/names';
-import { tagMap, tags } from './lib/tags';
+import { tags } from './lib/tags';
 import { encryptedLogGroup, kmsKey, logsKeyService } from './lib/patterns';
 import { Permissions, WILDCARD_REASONS_KEY } from './lib/iam';
 
@@ -81,22 +82,6 @@ export const ComputeParameters = {
     Default: 100,
     ConstraintDescription: 'Must be 1 to 5000 (and fit the account concurrency quota, which keeps 100 unreserved).',
   },
-  ApiThrottlingBurstLimit: {
-    Type: 'Number',
-    Description: 'Default-route burst limit of the HTTP API (requests).',
-    MinValue: 1,
-    MaxValue: 5000,
-    Default: 200,
-    ConstraintDescription: 'Must be 1 to 5000 (the account-level API Gateway burst quota).',
-  },
-  ApiThrottlingRateLimit: {
-    Type: 'Number',
-    Description: 'Default-route steady-state rate limit of the HTTP API (requests per second).',
-    MinValue: 1,
-    MaxValue: 10000,
-    Default: 100,
-    ConstraintDescription: 'Must be 1 to 10000 requests per second (the account-level API Gateway rate quota).',
-  },
   MaxTransactionAmount: {
     Type: 'String',
     Description: 'Largest amount the validator accepts, as a decimal string.',
@@ -132,43 +117,23 @@ export const ComputeParameters = {
 /** Fixed by the requirements and the handlers' contracts, not tunable. */
 export const MIGRATION_TIMEOUT_SECONDS = 300; // "5-minute timeout for migration operations"
 export const GATE_TIMEOUT_SECONDS = 900; // the gate bakes up to 10 minutes and answers before this (lambda/tap/deploy_gate.py)
-/** The HTTP API's auto-deployed stage; MonitoringStack's metrics and DnsStack's mapping name it too. */
-export const HTTP_API_STAGE = '$default';
+/**
+ * The prerequisites wait polls for at most PREREQUISITES_MAX_WAIT_SECONDS (both regions
+ * are created together; the secondary's bucket and keys take a minute or two) and answers
+ * before its function's timeout, which is also the custom resource's ServiceTimeout.
+ */
+export const PREREQUISITES_MAX_WAIT_SECONDS = 300;
+export const PREREQUISITES_TIMEOUT_SECONDS = 360;
+/** The wait only reads two APIs: the smallest memory size is enough. */
+export const PREREQUISITES_MEMORY_MB = 256;
 export const ARCHITECTURE = 'x86_64'; // the image is built for linux/amd64 (lambda/Dockerfile)
 
 export const HANDLERS = {
   validator: 'validator.handler',
   migration: 'migrate.handler',
   gate: 'gate.handler',
+  prerequisites: 'prerequisites.handler',
 } as const;
-
-/** Routes of the HTTP API; both go to the validator. */
-export const ROUTES = {
-  transactions: 'POST /transactions',
-  health: 'GET /health',
-} as const;
-
-/**
- * Access-log line: one JSON object per request. Request bodies (card numbers)
- * are never logged; the caller's IAM identity is, because the transactions
- * route is IAM-authorized.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
- */
-export const ACCESS_LOG_FORMAT = JSON.stringify({
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  sourceIp: '$context.identity.sourceIp',
-  caller: '$context.identity.userArn',
-  routeKey: '$context.routeKey',
-  status: '$context.status',
-  protocol: '$context.protocol',
-  responseLength: '$context.responseLength',
-  responseLatency: '$context.responseLatency',
-  integrationStatus: '$context.integrationStatus',
-  integrationLatency: '$context.integrationLatency',
-  integrationError: '$context.integrationErrorMessage',
-  authorizerError: '$context.authorizer.error',
-});
 
 const arn = (service: string, resource: string, region?: string): IntrinsicFunction => sub(arnPattern(service, resource, region));
 
@@ -197,13 +162,11 @@ export const DerivedArns = {
     arn('dynamodb', `table/${namePattern(Names.sessionTable)}`, '${PrimaryRegion}'),
   ),
   auditBucket: sub(bucketArnPattern(Names.auditBucket)),
+  /** The secondary region's audit bucket, the primary's replication target. */
+  auditReplicaBucket: sub(bucketArnPattern(Names.auditBucket, 'SecondaryRegion')),
+  /** Keys of this account in the secondary region (narrowed by the alias in the request). */
+  secondaryRegionKeys: arn('kms', 'key/*', '${SecondaryRegion}'),
   auditObjects: sub(`${bucketArnPattern(Names.auditBucket)}/audit/*`),
-  /**
-   * The alarms the root hands the gate (the deployment-health composite and its members),
-   * each by name: a pattern such as `*-<suffix>` would also match the alarms of an
-   * environment whose suffix ends in `-<suffix>`.
-   */
-  deploymentAlarms: GATED_ALARM_PURPOSES.map((purpose) => arn('cloudwatch', `alarm:${namePattern(purpose)}`)),
   /**
    * The StackSet `tap-<suffix>` names its stack instance `StackSet-tap-<suffix>-<uuid>`;
    * the gate reads the status of that (root) stack, whose ID comes in the event. The UUID
@@ -227,6 +190,8 @@ const keyAliased = (purpose: string): Record<string, unknown> => ({
 export const WILDCARD_REASONS = {
   XRayTelemetry:
     'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html); Lambda active tracing needs both (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).',
+  CompositeAlarmReads:
+    'cloudwatch:DescribeAlarms returns composite alarms only to a permission scoped to "*" ("You can\'t return information about composite alarms if your cloudwatch:DescribeAlarms permission has a narrower scope", https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html), and the gate reads the deployment-health composite alarm; read-only, limited to the two deployment regions.',
   VpcEniDescribe:
     'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; the Lambda guide says DescribeNetworkInterfaces only works with "Resource": "*" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).',
 } as const;
@@ -256,13 +221,13 @@ function addVpcPermissions(p: Permissions): Permissions {
 
 /**
  * Reads of the database settings: the SSM path, the secret, and DatabaseStack's key
- * (it encrypts the secret and the session table) through the services that need it.
+ * (it encrypts the secret) through Secrets Manager only.
  */
-function addDatabaseSettingsPermissions(p: Permissions, decryptVia: string[]): Permissions {
+function addDatabaseSettingsPermissions(p: Permissions): Permissions {
   return p
     .allow('ReadDatabaseParameters', ['ssm:GetParameter', 'ssm:GetParameters'], [DerivedArns.dbParameters])
     .allow('ReadDatabaseSecret', ['secretsmanager:GetSecretValue'], [DerivedArns.dbSecret])
-    .allow('DecryptThroughServices', ['kms:Decrypt'], [DerivedArns.accountKeys], { ...viaService(...decryptVia), ...keyAliased(Names.databaseKeyAlias) });
+    .allow('DecryptThroughServices', ['kms:Decrypt'], [DerivedArns.accountKeys], { ...viaService('secretsmanager'), ...keyAliased(Names.databaseKeyAlias) });
 }
 
 const databaseEnvironment = (): Record<string, Value<string>> => ({
@@ -282,7 +247,10 @@ interface FunctionSpec {
   readonly name: string;
   readonly description: string;
   readonly command: string;
-  readonly memoryParameter: string;
+  /** A parameter name, or a fixed size in MB. */
+  readonly memory: string | number;
+  /** Condition name, for a function only one region has. */
+  readonly condition?: string;
   readonly timeout: number | IntrinsicFunction;
   readonly inVpc: boolean;
   readonly environment: Record<string, Value<string>>;
@@ -295,7 +263,7 @@ interface FunctionSpec {
 const privateSubnets = [Exports.network.privateSubnet1Id, Exports.network.privateSubnet2Id, Exports.network.privateSubnet3Id];
 
 function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown): string {
-  const logGroupId = encryptedLogGroup(t, `${spec.id}LogGroup`, sub(`/aws/lambda/${namePattern(spec.name)}`), keyArn);
+  const logGroupId = encryptedLogGroup(t, `${spec.id}LogGroup`, sub(`/aws/lambda/${namePattern(spec.name)}`), keyArn, spec.condition);
   const permissions = spec.permissions(spec.inVpc ? addVpcPermissions(basePermissions(logGroupId)) : basePermissions(logGroupId));
   const roleId = t.resource(
     `${spec.id}Role`,
@@ -310,7 +278,10 @@ function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown)
       Policies: [{ PolicyName: `${spec.id.toLowerCase()}-least-privilege`, PolicyDocument: permissions.document() }],
       Tags: tags(),
     }),
-    Object.keys(permissions.wildcardReasons).length > 0 ? { metadata: { [WILDCARD_REASONS_KEY]: permissions.wildcardReasons } } : {},
+    {
+      condition: spec.condition,
+      ...(Object.keys(permissions.wildcardReasons).length > 0 ? { metadata: { [WILDCARD_REASONS_KEY]: permissions.wildcardReasons } } : {}),
+    },
   );
   return t.resource(
     `${spec.id}Function`,
@@ -321,7 +292,7 @@ function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown)
       Code: { ImageUri: ref('ImageUri') },
       ImageConfig: { Command: [spec.command] },
       Architectures: [ARCHITECTURE],
-      MemorySize: ref(spec.memoryParameter),
+      MemorySize: typeof spec.memory === 'number' ? spec.memory : ref(spec.memory),
       Timeout: spec.timeout,
       Role: getAtt(roleId, 'Arn'),
       TracingConfig: { Mode: 'Active' },
@@ -337,22 +308,22 @@ function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown)
       // (with its retention and key) or Lambda would create one without either.
       // cloudform-types 7.5 lacks LoggingConfig, so the link is this DependsOn.
       dependsOn: [logGroupId],
+      condition: spec.condition,
       ...(spec.guardSuppressions !== undefined ? { guardSuppressions: spec.guardSuppressions } : {}),
     },
   );
 }
 
 export const GATE_OUTSIDE_VPC_REASON =
-  'Issue 4, item 2: the deployment gate needs no VPC. It calls only CloudWatch (DescribeAlarms) and CloudFormation (DescribeStacks), which the private-only VPC cannot reach (no NAT, no interface endpoints for them), and it touches no data.';
+  'The deployment gate needs no VPC: it calls only CloudWatch (DescribeAlarms, in this and the other region) and CloudFormation (DescribeStacks), which the private-only VPC cannot reach (no NAT, no interface endpoints for them), and it touches no data.';
+export const PREREQUISITES_OUTSIDE_VPC_REASON =
+  'The cross-region prerequisites wait needs no VPC: it calls only S3 (GetBucketVersioning) and KMS (DescribeKey) in the other region, which the private-only VPC cannot reach, and it touches no data.';
 export const VPC_BY_IMPORT_REASON =
-  'Issue 4, item 2 and issue 6, item 1: the function is in the VPC, but its SubnetIds and SecurityGroupIds are Fn::ImportValue of NetworkStack exports (values between sibling stacks only through Export/ImportValue); the rule accepts only literal IDs or a Ref/GetAtt of a resource in the same template.';
+  'The function is in the VPC, but its SubnetIds and SecurityGroupIds are Fn::ImportValue of NetworkStack exports (values pass between sibling stacks only through Export/ImportValue); the rule accepts only literal IDs or a Ref/GetAtt of a resource in the same template.';
 export const PERMISSION_SCOPED_BY_SUB_REASON =
-  'Issue 4, item 5: SourceArn is set and scoped to this API (Fn::Sub of arn:...:execute-api:<region>:<account>:<api id>/*); the rule accepts only a literal string or a Ref/GetAtt, and the execute-api ARN exists only as a Fn::Sub.';
-export const HEALTH_ROUTE_UNAUTHENTICATED_REASON =
-  'Issue 6, item 5: the Route 53 health check probes GET /health of the regional endpoint and cannot sign requests; the route returns dependency reachability only, no data.';
-
+  'SourceArn is set and scoped to this environment\'s API (Fn::Sub of arn:...:execute-api:<region>:<account>:<api id>/*); the rule accepts only a literal string or a Ref/GetAtt, and the execute-api ARN exists only as a Fn::Sub.';
 function build(): TemplateBuilder {
-  const t = new TemplateBuilder('ComputeStack', 'tap compute: transaction validator, schema-migration and deployment-gate functions from one image; the HTTP API.');
+  const t = new TemplateBuilder('ComputeStack', 'tap compute: transaction validator, schema-migration, deployment-gate and cross-region prerequisites functions from one image.');
   t.parametersFrom({
     ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'LogRetentionDays', 'PrimaryRegion', 'SecondaryRegion'),
     ...ComputeParameters,
@@ -368,7 +339,7 @@ function build(): TemplateBuilder {
       name: Names.validatorFunction,
       description: 'transaction validator (POST /transactions, GET /health)',
       command: HANDLERS.validator,
-      memoryParameter: 'ValidatorMemorySize',
+      memory: 'ValidatorMemorySize',
       timeout: ref('ValidatorTimeoutSeconds'),
       inVpc: true,
       reservedConcurrency: ref('ValidatorReservedConcurrency'),
@@ -381,9 +352,11 @@ function build(): TemplateBuilder {
         [LambdaEnv.clockSkewSeconds]: ref('ClockSkewSeconds'),
       },
       permissions: (p) =>
-        addDatabaseSettingsPermissions(p, ['secretsmanager', 'dynamodb'])
+        addDatabaseSettingsPermissions(p)
           // GetItem (first decision, health probe) and a conditional PutItem: lambda/tap/idempotency.py.
           .allow('SessionItems', ['dynamodb:GetItem', 'dynamodb:PutItem'], [DerivedArns.sessionTable, DerivedArns.sessionTableReplica])
+          // The session table's replicas are encrypted with StorageStack's session key in each region.
+          .allow('DecryptSessionItems', ['kms:Decrypt'], [DerivedArns.accountKeys], { ...viaService('dynamodb'), ...keyAliased(Names.sessionKeyAlias) })
           .allow('WriteAuditRecords', ['s3:PutObject'], [DerivedArns.auditObjects])
           // The audit bucket's default encryption is StorageStack's customer-managed key: S3 asks
           // KMS for a data key with the writer's permissions (the bucket key, or per object).
@@ -403,11 +376,11 @@ function build(): TemplateBuilder {
       name: Names.migrationFunction,
       description: 'schema-migration custom resource',
       command: HANDLERS.migration,
-      memoryParameter: 'MigrationMemorySize',
+      memory: 'MigrationMemorySize',
       timeout: MIGRATION_TIMEOUT_SECONDS,
       inVpc: true,
       environment: databaseEnvironment(),
-      permissions: (p) => addDatabaseSettingsPermissions(p, ['secretsmanager']),
+      permissions: (p) => addDatabaseSettingsPermissions(p),
       guardSuppressions: { lambda_inside_vpc_check: VPC_BY_IMPORT_REASON },
     },
     key.arn,
@@ -420,7 +393,7 @@ function build(): TemplateBuilder {
       name: Names.gateFunction,
       description: 'deployment gate custom resource (alarm bake)',
       command: HANDLERS.gate,
-      memoryParameter: 'GateMemorySize',
+      memory: 'GateMemorySize',
       timeout: GATE_TIMEOUT_SECONDS,
       inVpc: false,
       environment: { [LambdaEnv.environmentSuffix]: ref(SUFFIX), [LambdaEnv.logLevel]: ref('LogLevel') },
@@ -428,75 +401,53 @@ function build(): TemplateBuilder {
         p
           // DescribeAlarms supports resource-level permissions on alarm ARNs
           // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
-          .allow('ReadDeploymentAlarms', ['cloudwatch:DescribeAlarms'], DerivedArns.deploymentAlarms)
+          // This region's gated alarms and, so that a bad release rolls back in both regions,
+          // the other region's deployment-health alarm (README.md, "How a bad deployment is rolled back").
+          .allowOnAnyResource('ReadDeploymentAlarms', ['cloudwatch:DescribeAlarms'], WILDCARD_REASONS.CompositeAlarmReads, {
+            StringEquals: { 'aws:RequestedRegion': [ref('PrimaryRegion'), ref('SecondaryRegion')] },
+          })
           .allow('ReadDeploymentStackStatus', ['cloudformation:DescribeStacks'], [DerivedArns.deploymentStacks]),
       guardSuppressions: { lambda_inside_vpc_check: GATE_OUTSIDE_VPC_REASON },
     },
     key.arn,
   );
 
-  // The HTTP API: clients call POST /transactions (IAM-signed), Route 53 calls GET /health.
-  t.resource(
-    'HttpApi',
-    new ApiGatewayV2.Api({
-      Name: resourceName(Names.httpApi),
-      ProtocolType: 'HTTP',
-      Description: 'tap transactions API',
-      Tags: tagMap(),
-    }),
+  // Primary region only: the handler of the root's wait for the secondary region's
+  // replication targets (lambda/tap/prerequisites.py). Outside the VPC, like the gate:
+  // it calls S3 and KMS in the other region, which the private VPC cannot reach.
+  const prerequisites = lambdaFunction(
+    t,
+    {
+      id: 'Prerequisites',
+      name: Names.prerequisitesFunction,
+      description: 'cross-region prerequisites custom resource (waits for the secondary region\'s replica bucket and keys)',
+      command: HANDLERS.prerequisites,
+      memory: PREREQUISITES_MEMORY_MB,
+      timeout: PREREQUISITES_TIMEOUT_SECONDS,
+      inVpc: false,
+      condition: IS_PRIMARY_REGION_CONDITION,
+      environment: { [LambdaEnv.environmentSuffix]: ref(SUFFIX), [LambdaEnv.logLevel]: ref('LogLevel') },
+      permissions: (p) =>
+        p
+          .allow('ReadReplicaBucketVersioning', ['s3:GetBucketVersioning'], [DerivedArns.auditReplicaBucket])
+          // DescribeKey by alias: the key ARN is what IAM evaluates, the alias in the request narrows it
+          // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-request-alias).
+          .allow('DescribeReplicaKeys', ['kms:DescribeKey'], [DerivedArns.secondaryRegionKeys], {
+            'ForAnyValue:StringEquals': { 'kms:RequestAlias': [sub(keyAliasPattern(Names.auditKeyAlias)), sub(keyAliasPattern(Names.sessionKeyAlias))] },
+          }),
+      guardSuppressions: { lambda_inside_vpc_check: PREREQUISITES_OUTSIDE_VPC_REASON },
+    },
+    key.arn,
   );
-  t.resource(
-    'ValidatorIntegration',
-    new ApiGatewayV2.Integration({
-      ApiId: ref('HttpApi'),
-      IntegrationType: 'AWS_PROXY',
-      IntegrationUri: getAtt(validator, 'Arn'),
-      PayloadFormatVersion: '2.0',
-    }),
-  );
-  t.resource(
-    'TransactionsRoute',
-    new ApiGatewayV2.Route({
-      ApiId: ref('HttpApi'),
-      RouteKey: ROUTES.transactions,
-      // CT.APIGATEWAY.PR.5: callers (merchant back ends) sign with SigV4; card data
-      // is never accepted from an anonymous caller.
-      AuthorizationType: 'AWS_IAM',
-      Target: sub('integrations/${ValidatorIntegration}'),
-    }),
-  );
-  t.resource(
-    'HealthRoute',
-    new ApiGatewayV2.Route({
-      ApiId: ref('HttpApi'),
-      RouteKey: ROUTES.health,
-      AuthorizationType: 'NONE',
-      Target: sub('integrations/${ValidatorIntegration}'),
-    }),
-    { guardSuppressions: { api_gw_v2_authorization_type_configured_check: HEALTH_ROUTE_UNAUTHENTICATED_REASON } },
-  );
-  const accessLogs = encryptedLogGroup(t, 'ApiAccessLogGroup', sub(`/aws/vendedlogs/tap/${namePattern('transactions-api-access')}`), key.arn);
-  t.resource(
-    'HttpApiStage',
-    new ApiGatewayV2.Stage({
-      ApiId: ref('HttpApi'),
-      StageName: HTTP_API_STAGE,
-      AutoDeploy: true,
-      AccessLogSettings: { DestinationArn: getAtt(accessLogs, 'Arn'), Format: ACCESS_LOG_FORMAT },
-      DefaultRouteSettings: {
-        ThrottlingBurstLimit: ref('ApiThrottlingBurstLimit'),
-        ThrottlingRateLimit: ref('ApiThrottlingRateLimit'),
-      },
-      Tags: tagMap(),
-    }),
-  );
+
   t.resource(
     'ValidatorInvokePermission',
     new Lambda.Permission({
       Action: 'lambda:InvokeFunction',
       FunctionName: getAtt(validator, 'Arn'),
       Principal: 'apigateway.amazonaws.com',
-      SourceArn: sub('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*'),
+      // Only this environment's API (ApiStack) may invoke the validator.
+      SourceArn: Fn.Sub('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*', { ApiId: importValue(Exports.api.httpApiId) }),
     }),
     { guardSuppressions: { lambda_function_public_access_prohibited_check: PERMISSION_SCOPED_BY_SUB_REASON } },
   );
@@ -511,10 +462,10 @@ function build(): TemplateBuilder {
     t.output(arnKey, getAtt(id, 'Arn'), { description: `ARN of the ${what}`, exportKey: arnKey });
     t.output(nameKey, ref(id), { description: `Name of the ${what}`, exportKey: nameKey });
   }
-  t.output(e.httpApiId, ref('HttpApi'), { description: 'ID of the HTTP API', exportKey: e.httpApiId });
-  t.output(e.httpApiEndpoint, sub('https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}'), {
-    description: 'Regional endpoint of the HTTP API',
-    exportKey: e.httpApiEndpoint,
+  t.output(e.prerequisitesFunctionArn, getAtt(prerequisites, 'Arn'), {
+    description: 'ARN of the cross-region prerequisites custom resource handler (primary region only)',
+    exportKey: e.prerequisitesFunctionArn,
+    condition: IS_PRIMARY_REGION_CONDITION,
   });
   return t;
 }

@@ -1,18 +1,23 @@
 /**
- * DatabaseStack: the transaction database (Aurora MySQL, Multi-AZ) and the
- * session store (a DynamoDB global table), built so that nothing in ComputeStack
- * waits for or references them at deploy time: the functions read endpoints,
- * port and the secret's ARN from SSM parameters whose names derive from the
- * suffix alone (SsmPaths in cfn/lib/names.ts).
+ * DatabaseStack: the transaction database (Aurora MySQL, Multi-AZ), built so
+ * that nothing in ComputeStack waits for or references it at deploy time: the
+ * functions read endpoints, port and the secret's ARN from SSM parameters whose
+ * names derive from the suffix alone (SsmPaths in cfn/lib/names.ts).
  *
- * Issue 3; operators' notes in docs/database.md.
+ * It is the critical path of a first deployment, so it holds only what the
+ * cluster uses (its key, secret, subnet group, parameter groups, log groups,
+ * monitoring role) and the instances and endpoint parameters that follow it;
+ * it waits for NetworkStack's subnets and security group alone. The writer and
+ * the readers are created in parallel (docs/database.md, "Writer and readers").
+ *
+ * Operators' notes in docs/database.md.
  */
-import { DynamoDB, IAM, RDS, SecretsManager, SSM } from 'cloudform-types';
+import { IAM, RDS, SecretsManager, SSM } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
-import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from './lib/params';
+import { ParameterDef, shared } from './lib/params';
 import { az, cond, equals, Fn, getAtt, iff, noValue, not, or, ref, sub } from './lib/intrinsics';
-import { DATABASE_NAME, Exports, IAM_ROLE_PATH_PATTERN, arnPattern, importValue, keyAliasPattern, Names, namePattern, resourceName, SsmPaths } from './lib/names';
+import { DATABASE_NAME, Exports, IAM_ROLE_PATH_PATTERN, importValue, Names, namePattern, resourceName, SsmPaths } from './lib/names';
 import { tagMap, tags } from './lib/tags';
 import { encryptedLogGroup, kmsKey, logsKeyService } from './lib/patterns';
 
@@ -101,10 +106,6 @@ export const PASSWORD_LENGTH = 40;
  */
 export const PASSWORD_EXCLUDED_CHARACTERS = '"\'@/\\`:;?#%&=+,$!*|~^<>()[]{} ';
 
-/** Sessions: partition key and the TTL attribute (epoch seconds) the validator writes. */
-export const SESSION_PARTITION_KEY = 'sessionId';
-export const SESSION_TTL_ATTRIBUTE = 'expiresAt';
-
 /** Cluster parameters (the cluster parameter group). */
 export const CLUSTER_PARAMETERS: Readonly<Record<string, string>> = {
   // TLS only (Control Tower CT.RDS.PR.27); clients connect with the RDS CA bundle.
@@ -154,7 +155,6 @@ export const DatabaseParameters = {
 } as const satisfies Record<string, ParameterDef>;
 
 export const Conditions = {
-  isPrimaryRegion: IS_PRIMARY_REGION_CONDITION,
   isProduction: 'IsProduction',
   createReader1: 'CreateReader1',
   createReader2: 'CreateReader2',
@@ -173,23 +173,7 @@ export const Ids = {
   cluster: 'AuroraCluster',
   writer: 'AuroraWriter',
   readers: ['AuroraReader1', 'AuroraReader2'],
-  sessionTable: 'SessionTable',
 } as const;
-
-/** `arn:...:table/sessions-<suffix>` in this stack's region: the global table's replica name is the same everywhere. */
-const sessionTableArn = sub(arnPattern('dynamodb', `table/${namePattern(Names.sessionTable)}`));
-
-/**
- * The secondary replica's key: the customer-managed key of this same template's
- * instance in the secondary region, by its alias ARN (DynamoDB accepts an alias
- * ARN for a replica's KMSMasterKeyId; keys are regional, so this stack's key
- * cannot serve there). The alias exists because the secondary region deploys
- * before the primary (docs/database.md). The AWS managed key
- * alias/aws/dynamodb would need no ordering, but is neither rotatable on our
- * schedule nor governed by our key policy.
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html
- */
-export const secondaryReplicaKeyAlias = sub(arnPattern('kms', keyAliasPattern(Names.databaseKeyAlias), '${SecondaryRegion}'));
 
 /** `/aws/rds/cluster/<cluster id>/<log type>`: where RDS exports a log type. */
 const clusterLogGroupPattern = (logType: string): string => `/aws/rds/cluster/${namePattern(Names.auroraCluster)}/${logType}`;
@@ -200,10 +184,10 @@ function build(): TemplateBuilder {
   assertWindowsDisjoint(BACKUP_WINDOW, MAINTENANCE_WINDOW);
   const t = new TemplateBuilder(
     'DatabaseStack',
-    'tap database: Aurora MySQL (Multi-AZ) with Secrets Manager credentials and SSM endpoints, DynamoDB session global table.',
+    'tap database: Aurora MySQL (Multi-AZ) with Secrets Manager credentials and SSM endpoints.',
   );
   t.parametersFrom({
-    ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'PrimaryRegion', 'SecondaryRegion', 'LogRetentionDays'),
+    ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'LogRetentionDays'),
     ...DatabaseParameters,
   });
 
@@ -211,7 +195,6 @@ function build(): TemplateBuilder {
     INSTANCE_CLASS_MAPPING,
     Object.fromEntries(Object.entries(INSTANCE_CLASSES).map(([c, f]) => [c, { PerformanceInsights: String(f.performanceInsights) }])),
   );
-  t.condition(Conditions.isPrimaryRegion, IS_PRIMARY_REGION);
   t.condition(Conditions.isProduction, equals(ref('EnvironmentType'), 'prod'));
   t.condition(Conditions.createReader1, or(cond(Conditions.isProduction), not(equals(ref('DbReaderCount'), '0'))));
   t.condition(Conditions.createReader2, equals(ref('DbReaderCount'), '2'));
@@ -221,14 +204,14 @@ function build(): TemplateBuilder {
   );
   t.condition(Conditions.enableSecretRotation, not(equals(ref('RotationLambdaArn'), '')));
 
-  // One key for the cluster's storage, Performance Insights, the secret, the session
-  // table and the exported logs. RDS, Secrets Manager and DynamoDB use it on behalf
+  // One key for the cluster's storage, Performance Insights, the secret and the
+  // exported logs. RDS and Secrets Manager use it on behalf
   // of the calling IAM principal (grants, kms:ViaService), which the account
   // statement delegates to IAM policies; only CloudWatch Logs acts as itself, and
   // only for this cluster's log groups.
   // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.Encryption.Keys.html
   const key = kmsKey(t, Ids.key, {
-    description: 'tap database: encrypts Aurora storage, Performance Insights, the credentials secret, the session table and the cluster logs',
+    description: 'tap database: encrypts Aurora storage, Performance Insights, the credentials secret and the cluster logs',
     alias: Names.databaseKeyAlias,
     services: [
       logsKeyService(`/aws/rds/cluster/${namePattern(Names.auroraCluster)}/*`),
@@ -419,32 +402,6 @@ function build(): TemplateBuilder {
   // Ref of the attachment: the ARN is published once the secret also holds host and port.
   ssmParameter('SecretArnParameter', SsmPaths.secretArn, ref(Ids.secretAttachment), 'ARN of the tap Aurora credentials secret');
 
-  // --- Sessions (issue 3, item 6): one global table, created by the primary region.
-  const replica = (region: unknown, keyId: unknown): InstanceType<typeof DynamoDB.GlobalTable.ReplicaSpecification> =>
-    new DynamoDB.GlobalTable.ReplicaSpecification({
-      Region: region as string,
-      SSESpecification: new DynamoDB.GlobalTable.ReplicaSSESpecification({ KMSMasterKeyId: keyId as string }),
-      PointInTimeRecoverySpecification: new DynamoDB.GlobalTable.PointInTimeRecoverySpecification({ PointInTimeRecoveryEnabled: true }),
-      DeletionProtectionEnabled: false,
-      Tags: tags(),
-    });
-  t.resource(
-    Ids.sessionTable,
-    new DynamoDB.GlobalTable({
-      TableName: resourceName(Names.sessionTable),
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [new DynamoDB.GlobalTable.AttributeDefinition({ AttributeName: SESSION_PARTITION_KEY, AttributeType: 'S' })],
-      KeySchema: [new DynamoDB.GlobalTable.KeySchema({ AttributeName: SESSION_PARTITION_KEY, KeyType: 'HASH' })],
-      TimeToLiveSpecification: new DynamoDB.GlobalTable.TimeToLiveSpecification({ AttributeName: SESSION_TTL_ATTRIBUTE, Enabled: true }),
-      // Customer-managed keys: SSEType KMS here, each replica's key below.
-      SSESpecification: new DynamoDB.GlobalTable.SSESpecification({ SSEEnabled: true, SSEType: 'KMS' }),
-      // Global tables replicate through the table's stream.
-      StreamSpecification: new DynamoDB.GlobalTable.StreamSpecification({ StreamViewType: 'NEW_AND_OLD_IMAGES' }),
-      Replicas: [replica(ref('AWS::Region'), key.arn), replica(ref('SecondaryRegion'), secondaryReplicaKeyAlias)],
-    }),
-    { condition: Conditions.isPrimaryRegion, deletionPolicy: 'Delete' },
-  );
-
   // --- Exports (issue 3, item 7).
   const e = Exports.database;
   t.output('WriterEndpoint', getAtt(Ids.cluster, 'Endpoint.Address'), { description: 'Aurora writer endpoint', exportKey: e.writerEndpoint });
@@ -452,15 +409,6 @@ function build(): TemplateBuilder {
   t.output('ClusterIdentifier', ref(Ids.cluster), { description: 'Aurora cluster identifier', exportKey: e.clusterIdentifier });
   t.output('ClusterArn', getAtt(Ids.cluster, 'DBClusterArn'), { description: 'Aurora cluster ARN', exportKey: e.clusterArn });
   t.output('SecretArn', ref(Ids.secret), { description: 'ARN of the Aurora credentials secret', exportKey: e.secretArn });
-  // In the secondary region the table is the primary's replica, with the same name: derived there.
-  t.output('SessionTableName', iff(Conditions.isPrimaryRegion, ref(Ids.sessionTable), resourceName(Names.sessionTable)), {
-    description: 'Session table (global table replica) in this region',
-    exportKey: e.sessionTableName,
-  });
-  t.output('SessionTableArn', iff(Conditions.isPrimaryRegion, getAtt(Ids.sessionTable, 'Arn'), sessionTableArn), {
-    description: 'ARN of the session table replica in this region',
-    exportKey: e.sessionTableArn,
-  });
   t.output('KmsKeyArn', key.arn, { description: 'ARN of the database KMS key', exportKey: e.kmsKeyArn });
   return t;
 }

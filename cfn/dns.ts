@@ -13,7 +13,7 @@ import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, SUFFIX_MA
 import { Fn, getAtt, iff, ref, sub } from './lib/intrinsics';
 import { Exports, SUFFIX, importValue, namePattern } from './lib/names';
 import { tagMap, tags } from './lib/tags';
-import { HTTP_API_STAGE } from './compute';
+import { HTTP_API_STAGE } from './api';
 
 /** Outputs the root reads. */
 export const DNS_DOMAIN_OUTPUT = 'ApiDomainName';
@@ -59,11 +59,11 @@ export const HEALTH_CHECK_PATH = '/health';
 export const HEALTH_CHECK = { requestInterval: 30, failureThreshold: 3 } as const;
 
 /**
- * The regional execute-api host of the HTTP API, from ComputeStack's endpoint
+ * The regional execute-api host of the HTTP API, from ApiStack's endpoint
  * export (`https://<api-id>.execute-api.<region>.amazonaws.com`): the part after
  * `https://`.
  */
-export const apiHost = (): unknown => Fn.Select(1, Fn.Split('https://', importValue(Exports.compute.httpApiEndpoint)));
+export const apiHost = (): unknown => Fn.Select(1, Fn.Split('https://', importValue(Exports.api.httpApiEndpoint)));
 
 function build(): TemplateBuilder {
   const t = new TemplateBuilder('DnsStack', 'tap DNS failover: certificate, API custom domain, health check and failover alias record of this region.');
@@ -98,7 +98,7 @@ function build(): TemplateBuilder {
     'ApiMapping',
     new ApiGatewayV2.ApiMapping({
       DomainName: ref('CustomDomain'),
-      ApiId: importValue(Exports.compute.httpApiId),
+      ApiId: importValue(Exports.api.httpApiId),
       Stage: HTTP_API_STAGE,
     }),
   );

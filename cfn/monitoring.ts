@@ -14,7 +14,8 @@ import { Fn, IntrinsicFunction, getAtt, not, equals, ref, sub } from './lib/intr
 import { Exports, GATED_ALARM_NAMES_OUTPUT, GATED_ALARM_PURPOSES, Names, importValue, namePattern, resourceName } from './lib/names';
 import { tags } from './lib/tags';
 import { kmsKey } from './lib/patterns';
-import { ComputeParameters, HTTP_API_STAGE } from './compute';
+import { ComputeParameters } from './compute';
+import { HTTP_API_STAGE } from './api';
 import { DatabaseParameters, INSTANCE_CLASSES } from './database';
 
 /**
@@ -122,15 +123,18 @@ export interface AlarmSpec {
   readonly exportKeys: { readonly name: string; readonly arn: string };
 }
 
-// Dimension values come from the owning stacks' exports, so a renamed resource fails
-// the deployment instead of leaving an alarm watching a metric nobody publishes.
-const CLUSTER: readonly [string, unknown] = ['DBClusterIdentifier', importValue(Exports.database.clusterIdentifier)];
-const FUNCTION: readonly [string, unknown] = ['FunctionName', importValue(Exports.compute.validatorFunctionName)];
+// Dimension values are the derived names the owning stacks give their resources
+// (cfn/lib/names.ts), so this stack waits for neither DatabaseStack nor ComputeStack
+// and is complete long before Aurora; tests keep each name equal to the owner's.
+// The HTTP API is the exception: API Gateway publishes its metrics by ApiId, which
+// no name derives, so that one is ApiStack's export.
+const CLUSTER: readonly [string, unknown] = ['DBClusterIdentifier', resourceName(Names.auroraCluster)];
+const FUNCTION: readonly [string, unknown] = ['FunctionName', resourceName(Names.validatorFunction)];
 const API: ReadonlyArray<readonly [string, unknown]> = [
-  ['ApiId', importValue(Exports.compute.httpApiId)],
+  ['ApiId', importValue(Exports.api.httpApiId)],
   ['Stage', HTTP_API_STAGE],
 ];
-const TABLE: readonly [string, unknown] = ['TableName', importValue(Exports.database.sessionTableName)];
+const TABLE: readonly [string, unknown] = ['TableName', resourceName(Names.sessionTable)];
 
 const rds = (name: string, stat: string): MetricSpec => ({ namespace: 'AWS/RDS', name, dimensions: [CLUSTER], stat });
 const lambda = (name: string, stat: string): MetricSpec => ({ namespace: 'AWS/Lambda', name, dimensions: [FUNCTION], stat });
@@ -555,9 +559,9 @@ function dashboardBody(): IntrinsicFunction {
     widgets.push({ type: 'metric', x: i * 8, y, width: 8, height: 6, properties: { title, region, view: 'timeSeries', period: 60, metrics } });
   });
   return Fn.Sub(JSON.stringify({ widgets }), {
-    ApiId: importValue(Exports.compute.httpApiId),
-    ValidatorFunctionName: importValue(Exports.compute.validatorFunctionName),
-    SessionTableName: importValue(Exports.database.sessionTableName),
+    ApiId: importValue(Exports.api.httpApiId),
+    ValidatorFunctionName: resourceName(Names.validatorFunction),
+    SessionTableName: resourceName(Names.sessionTable),
   });
 }
 

@@ -1,16 +1,17 @@
 /**
- * NetworkStack: a private-only VPC across three AZs. Nothing in tap needs the
- * internet, so there is no internet or NAT gateway: AWS APIs are reached through
- * gateway endpoints (S3, DynamoDB) and interface endpoints (SSM, Secrets Manager).
+ * NetworkStack: the core of a private-only VPC across three AZs: subnets, their
+ * route table and the security groups. Nothing in tap needs the internet, so
+ * there is no internet or NAT gateway. This is all Aurora waits for, so it holds
+ * nothing else: the VPC endpoints (minutes to create) and the flow logs are in
+ * EndpointsStack, which nothing waits for at deploy time.
  */
-import { EC2, IAM } from 'cloudform-types';
+import { EC2 } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
 import { shared, ParameterDef } from './lib/params';
-import { az, getAtt, ref, sub, Fn } from './lib/intrinsics';
-import { Exports, IAM_ROLE_PATH_PATTERN, namePattern, resourceName } from './lib/names';
+import { az, getAtt, ref, Fn } from './lib/intrinsics';
+import { Exports, resourceName } from './lib/names';
 import { tags } from './lib/tags';
-import { encryptedLogGroup, kmsKey, logsKeyService } from './lib/patterns';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 /** RFC 1918 blocks with exactly four octets, prefix /16 to /28 (the VPC and subnet limits). */
@@ -34,19 +35,11 @@ export const NetworkParameters = {
   PrivateSubnet3Cidr: cidrParameter('the private subnet in the third availability zone', '10.40.32.0/20'),
 } as const satisfies Record<string, ParameterDef>;
 
-/**
- * AWS APIs the VPC functions call, reached privately. The validator reads SSM
- * and Secrets Manager; the migration function the same. Lambda delivers logs and
- * X-Ray traces itself, outside the function's ENI, so no endpoint is needed for them.
- */
-export const INTERFACE_ENDPOINT_SERVICES = ['ssm', 'secretsmanager'] as const;
-export const GATEWAY_ENDPOINT_SERVICES = ['s3', 'dynamodb'] as const;
-
-const subnetIds = [1, 2, 3].map((i) => `PrivateSubnet${i}`);
+export const subnetIds = [1, 2, 3].map((i) => `PrivateSubnet${i}`);
 
 function build(): TemplateBuilder {
-  const t = new TemplateBuilder('NetworkStack', 'tap network: private VPC across three AZs, VPC endpoints, flow logs, security groups.');
-  t.parametersFrom({ ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'LogRetentionDays'), ...NetworkParameters });
+  const t = new TemplateBuilder('NetworkStack', 'tap network core: private VPC across three AZs, subnets, route table, security groups.');
+  t.parametersFrom({ ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter'), ...NetworkParameters });
 
   t.resource(
     'Vpc',
@@ -74,9 +67,9 @@ function build(): TemplateBuilder {
     t.resource(`${id}RouteTableAssociation`, new EC2.SubnetRouteTableAssociation({ SubnetId: ref(id), RouteTableId: ref('PrivateRouteTable') }));
   });
 
-  // Security groups: the database admits MySQL from the functions only; the
-  // endpoints admit HTTPS from inside the VPC only. Egress is explicit, which
-  // removes the default allow-all rule.
+  // Security groups: the database admits MySQL from the functions only (the
+  // endpoints' group is EndpointsStack's). Egress is explicit, which removes the
+  // default allow-all rule.
   t.resource(
     'LambdaSecurityGroup',
     new EC2.SecurityGroup({
@@ -125,97 +118,6 @@ function build(): TemplateBuilder {
       Tags: tags({ Name: resourceName('tap-database') }),
     }),
   );
-  t.resource(
-    'EndpointSecurityGroup',
-    new EC2.SecurityGroup({
-      GroupDescription: 'tap interface VPC endpoints: HTTPS from inside the VPC only',
-      GroupName: resourceName('tap-endpoints'),
-      VpcId: ref('Vpc'),
-      SecurityGroupIngress: [
-        new EC2.SecurityGroup.Ingress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'HTTPS from inside the VPC' }),
-      ],
-      SecurityGroupEgress: [
-        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'Responses stay inside the VPC' }),
-      ],
-      Tags: tags({ Name: resourceName('tap-endpoints') }),
-    }),
-  );
-
-  for (const service of GATEWAY_ENDPOINT_SERVICES) {
-    // rawResource: cloudform-types 7.5.0's VPCEndpoint lacks Tags (CloudFormation added them in 2024).
-    t.rawResource(`${capitalize(service)}GatewayEndpoint`, 'AWS::EC2::VPCEndpoint', {
-      VpcId: ref('Vpc'),
-      ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
-      VpcEndpointType: 'Gateway',
-      RouteTableIds: [ref('PrivateRouteTable')],
-      Tags: tags({ Name: resourceName(`tap-${service}`) }),
-    });
-  }
-  for (const service of INTERFACE_ENDPOINT_SERVICES) {
-    t.rawResource(`${capitalize(service)}InterfaceEndpoint`, 'AWS::EC2::VPCEndpoint', {
-      VpcId: ref('Vpc'),
-      ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
-      VpcEndpointType: 'Interface',
-      PrivateDnsEnabled: true,
-      SubnetIds: subnetIds.map(ref),
-      SecurityGroupIds: [ref('EndpointSecurityGroup')],
-      Tags: tags({ Name: resourceName(`tap-${service}`) }),
-    });
-  }
-
-  // Flow logs: every accepted and rejected flow, to an encrypted log group.
-  const key = kmsKey(t, 'NetworkKey', { description: 'tap network: encrypts VPC flow logs', alias: 'tap-network', services: [logsKeyService()] });
-  encryptedLogGroup(t, 'FlowLogGroup', sub(`/tap/${namePattern('vpc-flow-logs')}`), key.arn);
-  t.resource(
-    'FlowLogRole',
-    new IAM.Role({
-      Path: sub(IAM_ROLE_PATH_PATTERN),
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            Condition: {
-              StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
-              ArnLike: { 'aws:SourceArn': sub('arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*') },
-            },
-          },
-        ],
-      },
-      Policies: [
-        {
-          PolicyName: 'deliver-flow-logs',
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-                Resource: [getAtt('FlowLogGroup', 'Arn')],
-              },
-            ],
-          },
-        },
-      ],
-      Tags: tags(),
-    }),
-  );
-  t.resource(
-    'VpcFlowLog',
-    new EC2.FlowLog({
-      ResourceId: ref('Vpc'),
-      ResourceType: 'VPC',
-      TrafficType: 'ALL',
-      LogDestinationType: 'cloud-watch-logs',
-      LogGroupName: ref('FlowLogGroup'),
-      DeliverLogsPermissionArn: getAtt('FlowLogRole', 'Arn'),
-      MaxAggregationInterval: 600,
-      Tags: tags({ Name: resourceName('tap-vpc-flow-log') }),
-    }),
-  );
-
   const e = Exports.network;
   t.output('VpcId', ref('Vpc'), { description: 'VPC ID', exportKey: e.vpcId });
   t.output('VpcCidr', ref('VpcCidr'), { description: 'VPC CIDR block', exportKey: e.vpcCidr });
@@ -223,13 +125,11 @@ function build(): TemplateBuilder {
     const key = [e.privateSubnet1Id, e.privateSubnet2Id, e.privateSubnet3Id][i];
     t.output(`${id}Id`, ref(id), { description: `Private subnet in availability zone ${i + 1}`, exportKey: key });
   });
+  t.output('PrivateRouteTableId', ref('PrivateRouteTable'), { description: 'Route table of the private subnets (gateway endpoints add their routes here)', exportKey: e.privateRouteTableId });
   t.output('PrivateSubnetIds', Fn.Join(',', subnetIds.map(ref)), { description: 'Comma-separated private subnet IDs', exportKey: e.privateSubnetIds });
   t.output('LambdaSecurityGroupId', getAtt('LambdaSecurityGroup', 'GroupId'), { description: 'Security group of the VPC functions', exportKey: e.lambdaSecurityGroupId });
   t.output('DatabaseSecurityGroupId', getAtt('DatabaseSecurityGroup', 'GroupId'), { description: 'Security group of the Aurora cluster', exportKey: e.databaseSecurityGroupId });
-  t.output('EndpointSecurityGroupId', getAtt('EndpointSecurityGroup', 'GroupId'), { description: 'Security group of the interface endpoints', exportKey: e.endpointSecurityGroupId });
   return t;
 }
-
-const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 export const NetworkStack: NestedStackDefinition = { templateName: 'NetworkStack', build };

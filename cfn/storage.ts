@@ -1,28 +1,33 @@
 /**
- * StorageStack: the audit-log bucket. Both regions deploy this template; in the
- * primary region the bucket replicates to the secondary region's bucket, whose
- * name (and KMS alias) the primary derives from the suffix, the account and the
- * SecondaryRegion parameter. The secondary region must therefore be deployed
- * first: S3 refuses a replication rule whose destination bucket does not exist.
+ * StorageStack: the audit-log bucket and the session store (a DynamoDB global
+ * table). Both regions deploy this template. In the primary region the bucket
+ * replicates to the secondary region's bucket, and the global table, created
+ * there, keeps a replica in the secondary region: both need things the
+ * secondary's own StorageStack creates (the replica bucket with versioning on,
+ * the keys behind `alias/tap-audit-logs-<suffix>` and `alias/tap-sessions-<suffix>`).
+ * Both regions deploy at the same time, so the primary's root waits for them
+ * (custom resource SecondaryRegionPrerequisites) and passes the keys' ARNs in as
+ * AuditReplicaKeyArn and SessionReplicaKeyArn; in the secondary both are empty.
+ * Nothing on the Aurora path waits for this stack.
  *
  * Encryption is SSE-KMS with a customer-managed key and an S3 Bucket Key:
  * Control Tower CT.S3.PR.10 asks for KMS, the key policy (not only IAM) guards
  * audit data, and the Bucket Key keeps KMS request costs flat
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
- * Replicas are re-encrypted with the secondary region's own key, named by its
- * alias ARN (ReplicaKmsKeyID accepts an alias ARN:
- * https://docs.aws.amazon.com/AmazonS3/latest/API/API_EncryptionConfiguration.html).
+ * Replicas are re-encrypted with the secondary region's own key, by the key
+ * ARN the wait resolved from its alias
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_EncryptionConfiguration.html).
  */
-import { IAM, S3 } from 'cloudform-types';
+import { DynamoDB, IAM, S3 } from 'cloudform-types';
 import { TemplateBuilder } from './lib/template';
 import { NestedStackDefinition } from './lib/stack';
-import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, shared } from './lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from './lib/params';
 import { Fn, getAtt, iff, noValue, ref, sub } from './lib/intrinsics';
-import { Exports, IAM_ROLE_PATH_PATTERN, Names, arnPattern, bucketArnPattern, globalNamePattern, keyAliasPattern } from './lib/names';
+import { Exports, IAM_ROLE_PATH_PATTERN, Names, arnPattern, bucketArnPattern, globalNamePattern, namePattern, resourceName } from './lib/names';
 import { tags } from './lib/tags';
 import { kmsKey } from './lib/patterns';
 
-/** Lifecycle of audit objects, in days (issue 6, item 4). */
+/** Lifecycle of audit objects, in days. */
 export const AUDIT_LIFECYCLE = {
   toStandardIa: 30,
   toGlacier: 90,
@@ -39,9 +44,33 @@ export const ACCESS_LOG_PREFIX = `${Names.auditBucket}/`;
 /** ARN pattern of the audit bucket in `region` (a Sub variable such as AWS::Region or SecondaryRegion). */
 export const auditBucketArn = (region: string): string => bucketArnPattern(Names.auditBucket, region);
 
-/** Alias ARN of the audit key in `region`; the destination key of the replication when region is SecondaryRegion. */
-export const auditKeyAliasArn = (region: string): string =>
-  arnPattern('kms', keyAliasPattern(Names.auditKeyAlias), `\${${region}}`);
+/** Sessions: partition key and the TTL attribute (epoch seconds) the validator writes. */
+export const SESSION_PARTITION_KEY = 'sessionId';
+export const SESSION_TTL_ATTRIBUTE = 'expiresAt';
+
+/** A KMS key ARN in any region and partition (multi-Region keys included), or empty. */
+const KEY_ARN_OR_EMPTY = '^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(mrk-)?[a-f0-9-]{32,36}$';
+
+/**
+ * Set by the root, not by operators: the ARNs the cross-region prerequisites wait
+ * resolved in the secondary region (primary only; empty in the secondary).
+ */
+export const StorageParameters = {
+  AuditReplicaKeyArn: {
+    Type: 'String',
+    Description: "Set by the root: ARN of the secondary region's audit key, for the replicas (primary only; empty in the secondary).",
+    Default: '',
+    AllowedPattern: KEY_ARN_OR_EMPTY,
+    ConstraintDescription: 'Must be empty or a KMS key ARN.',
+  },
+  SessionReplicaKeyArn: {
+    Type: 'String',
+    Description: "Set by the root: ARN of the secondary region's session key, for the table replica (primary only; empty in the secondary).",
+    Default: '',
+    AllowedPattern: KEY_ARN_OR_EMPTY,
+    ConstraintDescription: 'Must be empty or a KMS key ARN.',
+  },
+} as const satisfies Record<string, ParameterDef>;
 
 /** Deny any request not made over TLS 1.2 or later (Control Tower CT.S3.PR.8; https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html). */
 const tlsOnlyStatements = (bucketId: string): unknown[] => {
@@ -56,7 +85,7 @@ const tlsOnlyStatements = (bucketId: string): unknown[] => {
 /** cfn-lint I1022 (informational) on the TLS-only policies, and why tap keeps the Fn::Join. */
 const TLS_POLICY_LINT_IGNORES = {
   I1022:
-    'Fn::Join is the form Control Tower CT.S3.PR.8 (cfn-guard s3_bucket_policy_ssl_requests_only_check) recognises for the bucket-objects ARN; with Fn::Sub the rule fails (issue 2, 5b: Control Tower rules pass)',
+    'Fn::Join is the form Control Tower CT.S3.PR.8 (cfn-guard s3_bucket_policy_ssl_requests_only_check) recognises for the bucket-objects ARN; with Fn::Sub that rule fails, and every template must pass the Control Tower rules',
 };
 
 const blockPublicAccess = new S3.Bucket.PublicAccessBlockConfiguration({
@@ -78,8 +107,11 @@ const OBJECT_LOCK_REASON =
   'Teardown requirement: every tap environment must delete cleanly, and Object Lock retention would keep objects undeletable; versioning plus cross-region replication protect the audit trail instead.';
 
 function build(): TemplateBuilder {
-  const t = new TemplateBuilder('StorageStack', 'tap storage: versioned, KMS-encrypted audit-log bucket, replicated from the primary to the secondary region.');
-  t.parametersFrom(shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'PrimaryRegion', 'SecondaryRegion'));
+  const t = new TemplateBuilder(
+    'StorageStack',
+    'tap storage: versioned, KMS-encrypted audit-log bucket replicated from the primary to the secondary region; DynamoDB session global table.',
+  );
+  t.parametersFrom({ ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter', 'PrimaryRegion', 'SecondaryRegion'), ...StorageParameters });
   const isPrimary = t.condition(IS_PRIMARY_REGION_CONDITION, IS_PRIMARY_REGION);
 
   const key = kmsKey(t, 'AuditKey', { description: 'tap audit logs: encrypts the audit bucket (and, in the secondary region, the replicas)', alias: Names.auditKeyAlias });
@@ -191,7 +223,9 @@ function build(): TemplateBuilder {
               SourceSelectionCriteria: new S3.Bucket.SourceSelectionCriteria({ SseKmsEncryptedObjects: new S3.Bucket.SseKmsEncryptedObjects({ Status: 'Enabled' }) }),
               Destination: new S3.Bucket.ReplicationDestination({
                 Bucket: sub(auditBucketArn('SecondaryRegion')),
-                EncryptionConfiguration: new S3.Bucket.EncryptionConfiguration({ ReplicaKmsKeyID: sub(auditKeyAliasArn('SecondaryRegion')) }),
+                // The key ARN the prerequisites wait found behind the secondary's alias: an alias
+                // that does not exist would fail every object silently (DstKmsKeyNotFound).
+                EncryptionConfiguration: new S3.Bucket.EncryptionConfiguration({ ReplicaKmsKeyID: ref('AuditReplicaKeyArn') }),
               }),
             }),
           ],
@@ -218,10 +252,52 @@ function build(): TemplateBuilder {
 
   replicationRole(t, isPrimary, key.arn);
 
+  // --- Sessions: one global table, created by the primary region with a replica in the secondary.
+  const sessionKey = kmsKey(t, 'SessionKey', {
+    description: 'tap sessions: encrypts the session table replica in this region',
+    alias: Names.sessionKeyAlias,
+  });
+  const replica = (region: unknown, keyId: unknown): InstanceType<typeof DynamoDB.GlobalTable.ReplicaSpecification> =>
+    new DynamoDB.GlobalTable.ReplicaSpecification({
+      Region: region as string,
+      SSESpecification: new DynamoDB.GlobalTable.ReplicaSSESpecification({ KMSMasterKeyId: keyId as string }),
+      PointInTimeRecoverySpecification: new DynamoDB.GlobalTable.PointInTimeRecoverySpecification({ PointInTimeRecoveryEnabled: true }),
+      DeletionProtectionEnabled: false,
+      Tags: tags(),
+    });
+  t.resource(
+    'SessionTable',
+    new DynamoDB.GlobalTable({
+      TableName: resourceName(Names.sessionTable),
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [new DynamoDB.GlobalTable.AttributeDefinition({ AttributeName: SESSION_PARTITION_KEY, AttributeType: 'S' })],
+      KeySchema: [new DynamoDB.GlobalTable.KeySchema({ AttributeName: SESSION_PARTITION_KEY, KeyType: 'HASH' })],
+      TimeToLiveSpecification: new DynamoDB.GlobalTable.TimeToLiveSpecification({ AttributeName: SESSION_TTL_ATTRIBUTE, Enabled: true }),
+      // Customer-managed keys: SSEType KMS here, each replica's key below (keys are regional:
+      // the secondary's replica uses the secondary's session key, found by the prerequisites wait).
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html
+      SSESpecification: new DynamoDB.GlobalTable.SSESpecification({ SSEEnabled: true, SSEType: 'KMS' }),
+      // Global tables replicate through the table's stream.
+      StreamSpecification: new DynamoDB.GlobalTable.StreamSpecification({ StreamViewType: 'NEW_AND_OLD_IMAGES' }),
+      Replicas: [replica(ref('AWS::Region'), sessionKey.arn), replica(ref('SecondaryRegion'), ref('SessionReplicaKeyArn'))],
+    }),
+    { condition: isPrimary, deletionPolicy: 'Delete' },
+  );
+
   const e = Exports.storage;
   t.output('AuditBucketName', ref('AuditBucket'), { description: 'Audit-log bucket name', exportKey: e.auditBucketName });
   t.output('AuditBucketArn', getAtt('AuditBucket', 'Arn'), { description: 'Audit-log bucket ARN', exportKey: e.auditBucketArn });
   t.output('AuditKeyArn', key.arn, { description: 'KMS key that encrypts the audit-log bucket', exportKey: e.auditKeyArn });
+  // In the secondary region the table is the primary's replica, with the same name: derived there.
+  t.output('SessionTableName', iff(isPrimary, ref('SessionTable'), resourceName(Names.sessionTable)), {
+    description: 'Session table (global table replica) in this region',
+    exportKey: e.sessionTableName,
+  });
+  t.output('SessionTableArn', iff(isPrimary, getAtt('SessionTable', 'Arn'), sub(arnPattern('dynamodb', `table/${namePattern(Names.sessionTable)}`))), {
+    description: 'ARN of the session table replica in this region',
+    exportKey: e.sessionTableArn,
+  });
+  t.output('SessionKeyArn', sessionKey.arn, { description: 'KMS key of the session table replica in this region', exportKey: e.sessionKeyArn });
   return t;
 }
 
@@ -276,15 +352,14 @@ function replicationRole(t: TemplateBuilder, condition: string, sourceKeyArn: un
                 },
               },
               {
-                // The secondary key's ID is unknowable here; the alias condition pins the one key.
+                // Exactly the key the prerequisites wait found behind the secondary's audit alias.
                 Sid: 'EncryptReplicas',
                 Effect: 'Allow',
                 Action: 'kms:Encrypt',
-                Resource: sub('arn:${AWS::Partition}:kms:${SecondaryRegion}:${AWS::AccountId}:key/*'),
+                Resource: ref('AuditReplicaKeyArn'),
                 Condition: {
                   StringEquals: { 'kms:ViaService': sub('s3.${SecondaryRegion}.amazonaws.com') },
                   StringLike: { 'kms:EncryptionContext:aws:s3:arn': [sub(destination), sub(`${destination}/*`)] },
-                  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(keyAliasPattern(Names.auditKeyAlias)) },
                 },
               },
             ],

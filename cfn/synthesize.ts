@@ -5,7 +5,7 @@
 import { JsonObject, renderTemplate } from './lib/template';
 import { NESTED_STACKS, ROOT_TEMPLATE_NAME } from './stacks';
 export { TEMPLATES_DIR } from './lib/stack';
-import { buildRoot, withRootTemplateHash } from './root';
+import { buildRoot } from './root';
 import { migrationsHash, readMigrationFiles } from './lib/migrations';
 
 /** name -> template, nested stacks first, then TapStack (whose MigrationsHash is read from lambda/migrations). */
@@ -13,7 +13,7 @@ export function synthesize(): Map<string, JsonObject> {
   const nested = new Map<string, JsonObject>();
   for (const def of NESTED_STACKS) nested.set(def.templateName, def.build().toJSON());
   const all = new Map(nested);
-  all.set(ROOT_TEMPLATE_NAME, withRootTemplateHash(buildRoot(nested, { migrationsHash: migrationsHash(readMigrationFiles()) }).toJSON()));
+  all.set(ROOT_TEMPLATE_NAME, buildRoot(nested, { migrationsHash: migrationsHash(readMigrationFiles()) }).toJSON());
   return all;
 }
 

@@ -7,8 +7,12 @@ import { Names, PROJECT } from '../cfn/lib/names';
 /** ECR repository of the functions' image. */
 export const repositoryName = (suffix: string): string => `${PROJECT}-lambda-${suffix}`;
 
-/** Template artifacts bucket; bucket names are global and both regions deploy one. */
-export const templateBucketName = (suffix: string, accountId: string, region: string): string => `${PROJECT}-templates-${suffix}-${accountId}-${region}`;
+/**
+ * Template artifacts bucket, `tap-templates-<suffix>-<account>-<region>`: bucket names are
+ * global and both regions deploy one. The root template derives the same name
+ * (TEMPLATE_BUCKET_PATTERN in cfn/lib/stack.ts) for every nested TemplateURL.
+ */
+export const templateBucketName = (suffix: string, accountId: string, region: string): string => `${Names.templateBucket}-${suffix}-${accountId}-${region}`;
 
 /**
  * The StackSet: `tap-<suffix>`, after Names.stackSet, the prefix the templates

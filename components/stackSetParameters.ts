@@ -1,18 +1,22 @@
 /**
- * Pure planning of the StackSet's parameter values. The list of parameters is
- * the root template's own (TapStack.json, read at run time), so a parameter a
- * nested stack adds needs no change here unless it lacks a Default and a value.
+ * Pure planning of the StackSet's parameter values, and the checks on what the
+ * secondary region's stack staged. One parameter set serves both regions (the
+ * root template picks each region's values from AWS::Region), so every value is
+ * set at StackSet level and no stack instance carries an override. The list of
+ * parameters is the root template's own (TapStack.json, read at run time), so a
+ * parameter a nested stack adds needs no change here unless it lacks a Default
+ * and a value.
  */
 import { RunError } from '@pulumi/pulumi';
-import { templateUrlParameter } from '../cfn/lib/stack';
-import { ROOT_TEMPLATE, RootParameter, TemplateFile, sha256, templateObjectKey } from './templates';
+import { ROOT_TEMPLATE, RootParameter, TemplateFile, templateObjectKey, templateUrl } from './templates';
+import { repositoryName, templateBucketName } from './names';
 import type { TapConfig } from './validateConfig';
 
-export const IMAGE_URI_PARAMETER = 'ImageUri';
-export const DEPLOYMENT_STAMP_PARAMETER = 'DeploymentStamp';
+export const PRIMARY_IMAGE_PARAMETER = 'PrimaryImageUri';
+export const SECONDARY_IMAGE_PARAMETER = 'SecondaryImageUri';
 export const COST_CENTER_TAG = 'CostCenter';
 
-/** Root parameter values that are the same in every region, from configuration (undefined: the template's Default). */
+/** Root parameter values from configuration (undefined: the template's Default). */
 export function sharedParameterValues(config: TapConfig): Record<string, string | undefined> {
   return {
     EnvironmentSuffix: config.environmentSuffix,
@@ -27,22 +31,8 @@ export function sharedParameterValues(config: TapConfig): Record<string, string 
   };
 }
 
-/** What one region's own stack produced: its image and its uploaded templates. */
-export interface RegionArtifacts {
-  readonly imageUri: string;
-  /** Nested template name (NetworkStack) -> https URL in that region's bucket. */
-  readonly templateUrls: Readonly<Record<string, string>>;
-}
-
-/** Root parameter values that differ per region (before the DeploymentStamp is added). */
-export const regionalParameterValues = (artifacts: RegionArtifacts): Record<string, string> => ({
-  [IMAGE_URI_PARAMETER]: artifacts.imageUri,
-  ...Object.fromEntries(Object.entries(artifacts.templateUrls).map(([name, url]) => [templateUrlParameter(name), url])),
-});
-
-/** Names of the per-region parameters for these nested templates: set by instance overrides. */
-export const regionalParameterNames = (nestedTemplateNames: readonly string[]): string[] =>
-  [IMAGE_URI_PARAMETER, DEPLOYMENT_STAMP_PARAMETER, ...nestedTemplateNames.map(templateUrlParameter)].sort();
+/** Root parameters the program fills from the regions' artifacts, not from configuration. */
+export const ARTIFACT_PARAMETERS: readonly string[] = [PRIMARY_IMAGE_PARAMETER, SECONDARY_IMAGE_PARAMETER];
 
 /**
  * Root parameters that have neither a Default nor a source of value: the
@@ -60,21 +50,6 @@ export class StackSetParameterError extends RunError {
     super(`TapStack.json parameters cannot be filled (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'StackSetParameterError';
   }
-}
-
-/**
- * Hash of every template body and every parameter value of one region: the
- * deployment gate's DeploymentStamp, so the gate runs on every update that
- * changes anything in that region and on no other. Order-independent.
- */
-export function deploymentStamp(templates: readonly TemplateFile[], parameters: Readonly<Record<string, string>>): string {
-  const canonical = {
-    templates: templates.map((t) => [t.name, sha256(t.body)]).sort(([a], [b]) => a.localeCompare(b)),
-    parameters: Object.entries(parameters)
-      .filter(([name]) => name !== DEPLOYMENT_STAMP_PARAMETER)
-      .sort(([a], [b]) => a.localeCompare(b)),
-  };
-  return sha256(JSON.stringify(canonical));
 }
 
 /** What CloudFormation would refuse about `value` for `p`, or undefined. */
@@ -103,128 +78,82 @@ export function parameterValueProblem(p: RootParameter, value: string): string |
   return undefined;
 }
 
-export interface RegionValues {
-  readonly region: string;
-  readonly artifacts: RegionArtifacts;
-  /**
-   * The Pulumi stack (org/project/stack) that uploaded the artifacts, named in
-   * the fix when its templates are stale.
-   * @default none: the fix names "the region's stack"
-   */
-  readonly stack?: string;
-}
-
-export interface ParameterPlan {
-  /**
-   * StackSet-level values: every root parameter, Defaults included (the provider
-   * requires all of them), with the first region's regional values.
-   */
-  readonly stackSet: Record<string, string>;
-  /** Region -> the regional parameters (ImageUri, TemplateUrls, DeploymentStamp) as instance overrides. */
-  readonly overrides: Record<string, Record<string, string>>;
-  /** Region -> DeploymentStamp (also in overrides when the root declares the parameter). */
-  readonly stamps: Record<string, string>;
-}
-
 /**
- * Fills every root parameter for every region: configuration first, then the
- * region's own artifacts, then the template's Default. Throws one
- * {@link StackSetParameterError} listing every parameter without a value, every
- * value CloudFormation would refuse, and every region whose uploaded nested
- * templates are not the committed ones ({@link staleTemplatesProblem}).
+ * Every root parameter's StackSet-level value: configuration first, then the two
+ * regions' images, then the template's Default (the provider needs all of them).
+ * Throws one {@link StackSetParameterError} naming every parameter without a value
+ * and every value CloudFormation would refuse.
  */
 export function planParameters(args: {
   readonly parameters: readonly RootParameter[];
   readonly shared: Readonly<Record<string, string | undefined>>;
-  /** The first region's values are also the StackSet-level values. */
-  readonly regions: readonly RegionValues[];
-  /** The committed root and nested templates: the stamps hash them, the uploads must match them. */
-  readonly templates: readonly TemplateFile[];
-}): ParameterPlan {
+  readonly images: { readonly primary: string; readonly secondary: string };
+}): Record<string, string> {
   const problems: string[] = [];
-  const declared = new Set(args.parameters.map((p) => p.name));
-  const stackSet: Record<string, string> = {};
-  const overrides: Record<string, Record<string, string>> = {};
-  const stamps: Record<string, string> = {};
-  const nested = args.templates.filter((t) => t.name !== ROOT_TEMPLATE);
-
-  for (const [index, { region, artifacts, stack }] of args.regions.entries()) {
-    problems.push(...artifactProblems(region, artifacts));
-    const stale = staleTemplatesProblem(region, artifacts.templateUrls, nested, stack);
-    if (stale !== undefined) problems.push(stale);
-    const regional = Object.fromEntries(Object.entries(regionalParameterValues(artifacts)).filter(([name]) => declared.has(name)));
-    const effective: Record<string, string> = {};
-    for (const p of args.parameters) {
-      if (p.name === DEPLOYMENT_STAMP_PARAMETER) continue;
-      const value = args.shared[p.name] ?? regional[p.name] ?? p.default;
-      if (value === undefined) {
-        problems.push(`${p.name} (${region}): has no Default and no value; ${describeSource(p.name)}`);
-        continue;
-      }
-      const problem = parameterValueProblem(p, value);
-      if (problem !== undefined) problems.push(`${p.name} (${region}): ${problem}`);
-      effective[p.name] = value;
+  const fromArtifacts: Record<string, string> = { [PRIMARY_IMAGE_PARAMETER]: args.images.primary, [SECONDARY_IMAGE_PARAMETER]: args.images.secondary };
+  const values: Record<string, string> = {};
+  for (const p of args.parameters) {
+    const value = args.shared[p.name] ?? fromArtifacts[p.name] ?? p.default;
+    if (value === undefined) {
+      problems.push(`${p.name}: has no Default and no value; give it a Default in its generator (cfn/) or a configuration key that sets it (components/stackSetParameters.ts sharedParameterValues)`);
+      continue;
     }
-    stamps[region] = deploymentStamp(args.templates, effective);
-    if (declared.has(DEPLOYMENT_STAMP_PARAMETER)) {
-      effective[DEPLOYMENT_STAMP_PARAMETER] = stamps[region];
-      regional[DEPLOYMENT_STAMP_PARAMETER] = stamps[region];
-    }
-    overrides[region] = regional;
-    if (index === 0) Object.assign(stackSet, effective);
+    const problem = parameterValueProblem(p, value);
+    if (problem !== undefined) problems.push(`${p.name}: ${problem}`);
+    values[p.name] = value;
   }
   if (problems.length > 0) throw new StackSetParameterError(problems);
-  return { stackSet, overrides, stamps };
+  return values;
 }
 
-/**
- * A region's artifacts must live in that region: Lambda pulls images from its
- * own region's registry, and a wrong StackReference would show up here first.
- */
-export function artifactProblems(region: string, artifacts: RegionArtifacts): string[] {
-  const problems: string[] = [];
-  if (!artifacts.imageUri.includes(`.dkr.ecr.${region}.amazonaws.com/`)) {
-    problems.push(`${IMAGE_URI_PARAMETER} (${region}): ${JSON.stringify(artifacts.imageUri)} is not an image in ${region}'s registry`);
-  }
-  for (const [name, url] of Object.entries(artifacts.templateUrls)) {
-    if (!url.startsWith('https://') || !url.includes(`.s3.${region}.amazonaws.com/`)) {
-      problems.push(`${templateUrlParameter(name)} (${region}): ${JSON.stringify(url)} is not an object in a ${region} bucket`);
-    }
-  }
-  return problems;
+/** What the secondary region's stack exports, as its StackReference reads it (anything may be missing). */
+export interface SecondaryOutputs {
+  readonly imageUri?: unknown;
+  readonly templateUrls?: unknown;
 }
 
 /** The object name at the end of a URL or key (`NetworkStack-0123456789abcdef.json`). */
 const objectName = (urlOrKey: string): string => urlOrKey.slice(urlOrKey.lastIndexOf('/') + 1);
 
 /**
- * A region's uploaded nested templates must be the committed ones. The primary
- * reads the secondary's template URLs through a StackReference: when a nested
- * template changed and the secondary's stack was not updated first, the
- * StackSet would deploy the new root over the secondary's previous nested
- * templates. Each URL must end with the content-hash key the committed file
- * gives (templateObjectKey, what TemplateArtifacts uploads it under).
- * Returns one problem naming every stale or missing template, or undefined.
+ * One problem that names the fix, or undefined, for what the secondary region's
+ * stack staged. The root template reads the secondary's nested templates from the
+ * secondary's bucket under the committed templates' keys, and runs the image the
+ * secondary pushed; so before anything is registered the primary checks that the
+ * secondary has been deployed, that its image lives in its own region's registry of
+ * this account, and that it uploaded exactly the committed templates to the bucket
+ * the root derives (`tap-templates-<suffix>-<account>-<region>`).
  */
-export function staleTemplatesProblem(
-  region: string,
-  templateUrls: Readonly<Record<string, string>>,
-  nested: readonly TemplateFile[],
-  stack?: string,
-): string | undefined {
-  const stale = nested.flatMap((file) => {
-    const key = templateObjectKey(file);
-    const url: unknown = templateUrls[file.name];
+export function secondaryArtifactsProblem(args: {
+  readonly stack: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly environmentSuffix: string;
+  readonly outputs: SecondaryOutputs;
+  readonly nested: readonly TemplateFile[];
+}): string | undefined {
+  const { stack, region, accountId, environmentSuffix, outputs } = args;
+  const fix = `run \`pulumi up -s ${stack}\` first, then this stack again`;
+  const missing = (['imageUri', 'templateUrls'] as const).filter((k) => outputs[k] === undefined || outputs[k] === null);
+  if (missing.length > 0) {
+    return `${stack} has not been deployed (its stack exports no ${missing.join(' and no ')}): ${fix}.`;
+  }
+  const problems: string[] = [];
+  const repository = `${accountId}.dkr.ecr.${region}.amazonaws.com/${repositoryName(environmentSuffix)}@sha256:`;
+  if (typeof outputs.imageUri !== 'string' || !outputs.imageUri.startsWith(repository)) {
+    problems.push(`its imageUri ${JSON.stringify(outputs.imageUri)} is not an image of ${repository.slice(0, -'@sha256:'.length)} pinned by digest`);
+  }
+  const urls = typeof outputs.templateUrls === 'object' && !Array.isArray(outputs.templateUrls) ? (outputs.templateUrls as Record<string, unknown>) : {};
+  const bucket = templateBucketName(environmentSuffix, accountId, region);
+  const stale = args.nested.flatMap((file) => {
+    const expected = templateUrl(bucket, region, templateObjectKey(file));
+    const url = urls[file.name];
     if (typeof url !== 'string') return [`${file.name} (none)`];
-    return url.endsWith(`/${key}`) ? [] : [`${file.name} (it has ${objectName(url)}, expected ${objectName(key)})`];
+    return url === expected ? [] : [`${file.name} (it has ${url.startsWith(`https://${bucket}.`) ? objectName(url) : url}, expected ${objectName(expected)} in ${bucket})`];
   });
-  if (stale.length === 0) return undefined;
-  const uploader = stack ?? `${region}'s stack`;
-  const fix = stack === undefined ? `run \`pulumi up\` on ${uploader} first` : `run \`pulumi up -s ${stack}\` first`;
-  return `Nested templates (${region}): ${uploader} has not uploaded the committed version of ${stale.join(', ')}; ${fix}, then this stack again`;
+  if (stale.length > 0) problems.push(`it has not uploaded the committed version of ${stale.join(', ')}`);
+  return problems.length === 0 ? undefined : `Secondary region ${region} (${stack}): ${problems.join('; ')}: ${fix}.`;
 }
 
-function describeSource(name: string): string {
-  if (name.endsWith('TemplateUrl')) return `no template ${name.slice(0, -'TemplateUrl'.length)}.json was uploaded (run \`npm run synth\`, then \`pulumi up\` on the region's stack)`;
-  return 'give it a Default in its generator (cfn/) or a configuration key that sets it (components/stackSetParameters.ts sharedParameterValues)';
-}
+/** The names the root template reads: every template except the root itself. */
+export const nestedTemplates = (files: readonly TemplateFile[]): TemplateFile[] => files.filter((t) => t.name !== ROOT_TEMPLATE);

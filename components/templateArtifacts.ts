@@ -94,8 +94,9 @@ export class TemplateArtifacts extends pulumi.ComponentResource {
       const object = new aws.s3.BucketObjectv2(
         `${name}-${file.name}`,
         { bucket: bucket.id, key, content: file.body, contentType: 'application/json' },
-        // Kept when replaced: the StackSet's instance overrides may still name the
-        // previous key until the primary stack's update lands (see README.md, "Deployment").
+        // Kept when replaced: the deployed root template names the previous key until the
+        // primary stack's update lands, and a rolled-back StackSet operation names it again
+        // (see README.md, "Deployment").
         { parent: this, retainOnDelete: true },
       );
       urls[file.name] = pulumi.all([bucket.bucket, region, object.key]).apply(([b, r, k]) => templateUrl(b, r, k));

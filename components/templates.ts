@@ -3,10 +3,9 @@
  * time (never a copy), and pure facts derived from them: content hashes, the
  * root's parameters, the capabilities and the resource types they need.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ROOT_TEMPLATE_NAME, TEMPLATES_DIR } from '../cfn/lib/stack';
+import { ROOT_TEMPLATE_NAME, TEMPLATES_DIR, templateObjectKey as objectKey } from '../cfn/lib/stack';
 import type { Json, JsonObject } from '../cfn/lib/template';
 
 // From cfn/lib/stack, not cfn/stacks: the generators stay out of every `pulumi up`.
@@ -38,21 +37,10 @@ export function readTemplates(dir: string = TEMPLATES_DIR): TemplateSet {
   return { root, nested: files.filter((f) => f !== root) };
 }
 
-export const sha256 = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
+export { sha256, templateUrl } from '../cfn/lib/stack';
 
-/** Hex digits of the content hash in an object key: 64 bits, ample to tell versions of one template apart. */
-export const KEY_HASH_LENGTH = 16;
-
-/**
- * S3 key of a template: the content hash in the key makes every version a new
- * URL, so CloudFormation updates a nested stack exactly when its template changed.
- */
-export const templateObjectKey = (file: TemplateFile): string =>
-  `templates/${file.name}-${sha256(file.body).slice(0, KEY_HASH_LENGTH)}.json`;
-
-/** Virtual-hosted-style regional URL, the form CloudFormation's TemplateURL accepts. */
-export const templateUrl = (bucket: string, region: string, key: string): string =>
-  `https://${bucket}.s3.${region}.amazonaws.com/${key}`;
+/** S3 key of a committed template: the key the root template's TemplateURL names (cfn/lib/stack.ts). */
+export const templateObjectKey = (file: TemplateFile): string => objectKey(file.name, file.body);
 
 export const parseTemplate = (file: TemplateFile): JsonObject => JSON.parse(file.body) as JsonObject;
 

@@ -1,6 +1,6 @@
 /**
- * ComputeStack (issue 4): each numbered point and the acceptance list, over the
- * generated JSON.
+ * ComputeStack: parameters, functions, the absence of any deploy-time link to the
+ * database, IAM, the API's invoke permission and the exports, over the generated JSON.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,7 +9,6 @@ import {
   templates,
   resources,
   resourcesOfType,
-  hasResourceProperties,
   findValues,
   identityPolicyStatements,
   asList,
@@ -21,19 +20,16 @@ import {
   ComputeParameters,
   IMAGE_URI_PATTERN,
   HANDLERS,
-  ROUTES,
   MIGRATION_TIMEOUT_SECONDS,
   GATE_TIMEOUT_SECONDS,
+  PREREQUISITES_MEMORY_MB,
+  PREREQUISITES_TIMEOUT_SECONDS,
 } from '../cfn/compute';
 import { Exports, LambdaEnv, Names, SsmPaths, DATABASE_NAME, exportNamePattern } from '../cfn/lib/names';
 import { WILDCARD_REASONS_KEY } from '../cfn/lib/iam';
 import { GUARD_SUPPRESSIONS_KEY, Json, JsonObject } from '../cfn/lib/template';
 import { NESTED_STACK_DEPENDENCIES } from '../cfn/root';
 import { deploymentWaves, waves } from '../cfn/lib/graph';
-import { validateLint } from '../cfn/validate/validateLint';
-import { validateGuard, appliedGuardSuppressions } from '../cfn/validate/validateGuard';
-import { validateInvariants } from '../cfn/validate/validateInvariants';
-import { formatFinding } from '../cfn/validate/types';
 
 const t = template('ComputeStack');
 const all = resources(t);
@@ -44,11 +40,20 @@ const REPO_ROOT = path.join(__dirname, '..');
 const sub = (pattern: string): JsonObject => ({ 'Fn::Sub': pattern });
 const props = (id: string): JsonObject => propertiesOf(t, id);
 
-/** The three functions: logical-ID prefix, name, handler, timeout, memory parameter, in the VPC. */
+/** The functions: logical-ID prefix, name, handler, timeout, memory, in the VPC, the condition it exists under. */
 const FUNCTIONS = [
-  { id: 'Validator', name: Names.validatorFunction, handler: HANDLERS.validator, timeout: { Ref: 'ValidatorTimeoutSeconds' }, memory: 'ValidatorMemorySize', vpc: true },
-  { id: 'Migration', name: Names.migrationFunction, handler: HANDLERS.migration, timeout: MIGRATION_TIMEOUT_SECONDS, memory: 'MigrationMemorySize', vpc: true },
-  { id: 'Gate', name: Names.gateFunction, handler: HANDLERS.gate, timeout: GATE_TIMEOUT_SECONDS, memory: 'GateMemorySize', vpc: false },
+  { id: 'Validator', name: Names.validatorFunction, handler: HANDLERS.validator, timeout: { Ref: 'ValidatorTimeoutSeconds' }, memory: { Ref: 'ValidatorMemorySize' }, vpc: true },
+  { id: 'Migration', name: Names.migrationFunction, handler: HANDLERS.migration, timeout: MIGRATION_TIMEOUT_SECONDS, memory: { Ref: 'MigrationMemorySize' }, vpc: true },
+  { id: 'Gate', name: Names.gateFunction, handler: HANDLERS.gate, timeout: GATE_TIMEOUT_SECONDS, memory: { Ref: 'GateMemorySize' }, vpc: false },
+  {
+    id: 'Prerequisites',
+    name: Names.prerequisitesFunction,
+    handler: HANDLERS.prerequisites,
+    timeout: PREREQUISITES_TIMEOUT_SECONDS,
+    memory: PREREQUISITES_MEMORY_MB,
+    vpc: false,
+    condition: 'IsPrimaryRegion',
+  },
 ] as const;
 
 /** Statements of one role's inline policies, by Sid. */
@@ -116,11 +121,16 @@ describe('ComputeStack 2. functions', () => {
       Code: { ImageUri: { Ref: 'ImageUri' } },
       ImageConfig: { Command: [f.handler] },
       Architectures: ['x86_64'],
-      MemorySize: { Ref: f.memory },
+      MemorySize: f.memory,
       Timeout: f.timeout,
       TracingConfig: { Mode: 'Active' },
       Role: { 'Fn::GetAtt': [`${id}Role`, 'Arn'] },
     });
+  });
+
+  test.each(FUNCTIONS.map((f) => [f.id, f]))('GIVEN the %s function WHEN built THEN its role and log group exist exactly where it does', (id, f) => {
+    const condition = 'condition' in f ? f.condition : undefined;
+    expect([all[`${id}Function`].Condition, all[`${id}Role`].Condition, all[`${id}LogGroup`].Condition]).toEqual([condition, condition, condition]);
   });
 
   test.each(FUNCTIONS.map((f) => [f.id, f]))('GIVEN the %s function WHEN built THEN its log group /aws/lambda/<name> exists first, encrypted, deleted with the stack', (id, f) => {
@@ -147,10 +157,13 @@ describe('ComputeStack 2. functions', () => {
     });
   });
 
-  test('GIVEN the gate WHEN built THEN it has no VPC, and the Control Tower exception names the requirement', () => {
-    expect(props('GateFunction').VpcConfig).toBeUndefined();
-    const suppressions = all.GateFunction.Metadata?.[GUARD_SUPPRESSIONS_KEY] as JsonObject;
-    expect(suppressions.lambda_inside_vpc_check).toMatch(/^Issue 4, item 2/);
+  test.each([
+    ['GateFunction', /^The deployment gate needs no VPC: it calls only CloudWatch/],
+    ['PrerequisitesFunction', /^The cross-region prerequisites wait needs no VPC: it calls only S3 .* and KMS/],
+  ])('GIVEN %s WHEN built THEN it has no VPC, and the Control Tower exception says which services it calls instead', (id, reason) => {
+    expect(props(id).VpcConfig).toBeUndefined();
+    const suppressions = all[id].Metadata?.[GUARD_SUPPRESSIONS_KEY] as JsonObject;
+    expect(suppressions.lambda_inside_vpc_check).toMatch(reason);
   });
 
   test('GIVEN the validator WHEN built THEN its reserved concurrency comes from a bounded parameter', () => {
@@ -239,6 +252,7 @@ describe('ComputeStack 3. no deploy-time link to the database', () => {
     const env = Object.fromEntries(environments());
     expect(Object.keys(env.ValidatorFunction).sort()).toEqual(Object.values(LambdaEnv).sort());
     expect(Object.keys(env.GateFunction).sort()).toEqual([LambdaEnv.logLevel, LambdaEnv.environmentSuffix].sort());
+    expect(Object.keys(env.PrerequisitesFunction).sort()).toEqual([LambdaEnv.logLevel, LambdaEnv.environmentSuffix].sort());
     expect(Object.keys(env.MigrationFunction).filter((n) => !(Object.values(LambdaEnv) as string[]).includes(n))).toEqual([]);
   });
 
@@ -255,24 +269,24 @@ describe('ComputeStack 3. no deploy-time link to the database', () => {
     expect(python.sort()).toEqual(Object.values(LambdaEnv).sort());
   });
 
-  test('GIVEN every Fn::ImportValue in ComputeStack WHEN listed THEN each names a NetworkStack export', () => {
+  test('GIVEN every Fn::ImportValue in ComputeStack WHEN listed THEN each names a NetworkStack export or the API\'s ID', () => {
     const imports = findValues(t, (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && 'Fn::ImportValue' in v).map(({ value }) => value);
     expect(imports.length).toBeGreaterThan(0);
-    const network = Object.values(Exports.network).map(importOf).map((v) => JSON.stringify(v));
-    for (const i of imports) expect(network).toContain(JSON.stringify(i));
+    const allowed = [...Object.values(Exports.network), Exports.api.httpApiId].map(importOf).map((v) => JSON.stringify(v));
+    for (const i of imports) expect(allowed).toContain(JSON.stringify(i));
   });
 
-  test('GIVEN the root wiring WHEN the nested-stack graph is layered THEN ComputeStack waits for NetworkStack only and shares its wave with DatabaseStack', () => {
-    expect(NESTED_STACK_DEPENDENCIES.ComputeStack).toEqual(['NetworkStack']);
+  test('GIVEN the root wiring WHEN the nested-stack graph is layered THEN ComputeStack waits for NetworkStack and ApiStack only and shares its wave with DatabaseStack', () => {
+    expect([...NESTED_STACK_DEPENDENCIES.ComputeStack].sort()).toEqual(['ApiStack', 'NetworkStack']);
     const layered = waves(new Map(Object.entries(NESTED_STACK_DEPENDENCIES).map(([k, v]) => [k, new Set(v)])));
     const waveOf = (s: string): number => layered.findIndex((w) => w.includes(s));
     expect(waveOf('ComputeStack')).toBe(waveOf('DatabaseStack'));
     expect(waveOf('ComputeStack')).toBeGreaterThan(waveOf('NetworkStack'));
   });
 
-  test('GIVEN the synthesized root WHEN its deployment waves are derived THEN ComputeStack follows NetworkStack and depends on nothing else', () => {
+  test('GIVEN the synthesized root WHEN its deployment waves are derived THEN ComputeStack follows NetworkStack and ApiStack and depends on nothing else', () => {
     const root = templates().get('TapStack') as JsonObject;
-    expect((root.Resources as Record<string, Resource>).ComputeStack.DependsOn).toEqual('NetworkStack');
+    expect(asList((root.Resources as Record<string, Resource>).ComputeStack.DependsOn as Json).sort()).toEqual(['ApiStack', 'NetworkStack']);
     const layered = deploymentWaves(root);
     const waveOf = (s: string): number => layered.findIndex((w) => w.includes(s));
     expect(waveOf('ComputeStack')).toBe(waveOf('NetworkStack') + 1);
@@ -292,7 +306,7 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
 
   test('GIVEN the functions WHEN built THEN each has its own role, assumable by Lambda only, without a fixed name', () => {
     const roles = resourcesOfType(t, 'AWS::IAM::Role');
-    expect(Object.keys(roles).sort()).toEqual(['GateRole', 'MigrationRole', 'ValidatorRole']);
+    expect(Object.keys(roles).sort()).toEqual(['GateRole', 'MigrationRole', 'PrerequisitesRole', 'ValidatorRole']);
     for (const r of Object.values(roles)) {
       expect(r.Properties?.RoleName).toBeUndefined();
       expect(r.Properties?.ManagedPolicyArns).toBeUndefined();
@@ -304,9 +318,13 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
   });
 
   test.each([
-    ['ValidatorRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'VpcEniDescribe', 'VpcEniManage', 'ReadDatabaseParameters', 'ReadDatabaseSecret', 'DecryptThroughServices', 'SessionItems', 'WriteAuditRecords', 'EncryptAuditRecords']],
+    [
+      'ValidatorRole',
+      ['WriteOwnLogGroup', 'XRayTelemetry', 'VpcEniDescribe', 'VpcEniManage', 'ReadDatabaseParameters', 'ReadDatabaseSecret', 'DecryptThroughServices', 'SessionItems', 'DecryptSessionItems', 'WriteAuditRecords', 'EncryptAuditRecords'],
+    ],
     ['MigrationRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'VpcEniDescribe', 'VpcEniManage', 'ReadDatabaseParameters', 'ReadDatabaseSecret', 'DecryptThroughServices']],
     ['GateRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'ReadDeploymentAlarms', 'ReadDeploymentStackStatus']],
+    ['PrerequisitesRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'ReadReplicaBucketVersioning', 'DescribeReplicaKeys']],
   ])('GIVEN %s WHEN built THEN it holds exactly the statements its function needs', (role, sids) => {
     expect(Object.keys(statementsOf(role)).sort()).toEqual([...sids].sort());
   });
@@ -319,7 +337,7 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
       Action: ['kms:Decrypt'],
       Resource: [accountKeys],
       Condition: {
-        ...(role === 'ValidatorRole' ? viaService('secretsmanager', 'dynamodb') : viaService('secretsmanager')),
+        ...viaService('secretsmanager'),
         'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(`alias/${Names.databaseKeyAlias}-\${EnvironmentSuffix}`) },
       },
     });
@@ -328,6 +346,11 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
   test('GIVEN the validator role WHEN built THEN DynamoDB item actions reach the session table and its replica, S3 only the audit prefix', () => {
     const s = statementsOf('ValidatorRole');
     expect(s.SessionItems).toMatchObject({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: [sessionTable, sessionReplica] });
+    expect(s.DecryptSessionItems).toMatchObject({
+      Action: ['kms:Decrypt'],
+      Resource: [accountKeys],
+      Condition: { ...viaService('dynamodb'), 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(`alias/${Names.sessionKeyAlias}-\${EnvironmentSuffix}`) } },
+    });
     expect(s.WriteAuditRecords).toMatchObject({ Action: ['s3:PutObject'], Resource: [sub(`${auditBucket}/audit/*`)] });
     expect(s.EncryptAuditRecords).toMatchObject({
       Action: ['kms:GenerateDataKey'],
@@ -341,14 +364,14 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
     expect(t.Conditions).toMatchObject({ IsPrimaryRegion: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'PrimaryRegion' }] } });
   });
 
-  test('GIVEN the gate role WHEN built THEN it reads alarms and stack status of this deployment only', () => {
+  test('GIVEN the gate role WHEN built THEN it reads alarms in the two deployment regions (composite alarms need "*") and the stack status of this deployment only', () => {
     const s = statementsOf('GateRole');
     expect(s.ReadDeploymentAlarms).toMatchObject({
       Action: ['cloudwatch:DescribeAlarms'],
-      Resource: ['deployment-health', 'aurora-connections', 'validator-error-rate', 'validator-throttles', 'api-5xx-rate', 'sessions-throttles'].map((p) =>
-        arn('cloudwatch', `alarm:${p}-\${EnvironmentSuffix}`),
-      ),
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': [{ Ref: 'PrimaryRegion' }, { Ref: 'SecondaryRegion' }] } },
     });
+    expect((all.GateRole.Metadata?.[WILDCARD_REASONS_KEY] as JsonObject).ReadDeploymentAlarms).toMatch(/composite alarms/);
     expect(s.ReadDeploymentStackStatus).toMatchObject({
       Action: ['cloudformation:DescribeStacks'],
       Resource: [arn('cloudformation', `stack/StackSet-${Names.stackSet}-\${EnvironmentSuffix}-????????-????-????-????-????????????/*`)],
@@ -356,20 +379,17 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
     expect(actionsOf('GateRole').filter((a) => /^(ssm|secretsmanager|kms|dynamodb|s3|ec2):/.test(a))).toEqual([]);
   });
 
-  test('GIVEN the root hands the gate its alarms WHEN followed to MonitoringStack THEN the gate role may read exactly those alarms, by name', () => {
-    const root = template('TapStack');
-    const monitoring = template('MonitoringStack');
-    const monitoringOutputs = monitoring.Outputs as Record<string, JsonObject>;
-    const gateProps = (root.Resources as Record<string, Resource>).DeploymentGate.Properties as JsonObject;
-    const [separator, source] = (gateProps.AlarmNames as { 'Fn::Split': [string, { 'Fn::GetAtt': [string, string] }] })['Fn::Split'];
-    const [stack, attr] = source['Fn::GetAtt'];
-    expect(stack).toBe('MonitoringStack');
-    const [joiner, refs] = (monitoringOutputs[attr.replace(/^Outputs\./, '')].Value as { 'Fn::Join': [string, { Ref: string }[]] })['Fn::Join'];
-    expect(joiner).toBe(separator);
-    const names = refs.map((r) => ((monitoring.Resources as Record<string, Resource>)[r.Ref].Properties as JsonObject).AlarmName as { 'Fn::Sub': string });
-    expect(names.length).toBeGreaterThan(1);
-    const granted = (statementsOf('GateRole').ReadDeploymentAlarms as JsonObject).Resource as Json[];
-    expect(granted).toEqual(names.map((n) => arn('cloudwatch', `alarm:${n['Fn::Sub']}`)));
+  test('GIVEN the prerequisites role WHEN built THEN it reads the secondary\'s replica bucket versioning and describes only the two replica keys, by alias, there', () => {
+    const s = statementsOf('PrerequisitesRole');
+    expect(s.ReadReplicaBucketVersioning).toMatchObject({
+      Action: ['s3:GetBucketVersioning'],
+      Resource: [sub('arn:${AWS::Partition}:s3:::audit-logs-${EnvironmentSuffix}-${AWS::AccountId}-${SecondaryRegion}')],
+    });
+    expect(s.DescribeReplicaKeys).toMatchObject({
+      Action: ['kms:DescribeKey'],
+      Resource: [arn('kms', 'key/*', '${SecondaryRegion}')],
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:RequestAlias': [sub(`alias/${Names.auditKeyAlias}-\${EnvironmentSuffix}`), sub(`alias/${Names.sessionKeyAlias}-\${EnvironmentSuffix}`)] } },
+    });
   });
 
   test.each(FUNCTIONS.map((f) => [`${f.id}Role`, f]))('GIVEN %s WHEN built THEN it writes logs to its own log group only, and has ENI rights only if in the VPC', (role, f) => {
@@ -420,53 +440,15 @@ describe('ComputeStack 4. IAM, one role per function, least privilege', () => {
   });
 });
 
-describe('ComputeStack 5. entry point', () => {
-  test('GIVEN the API WHEN built THEN it is an HTTP API named with the suffix, integrated with the validator (payload 2.0)', () => {
-    hasResourceProperties(t, 'AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', Name: sub(`${Names.httpApi}-\${EnvironmentSuffix}`) });
-    hasResourceProperties(t, 'AWS::ApiGatewayV2::Integration', {
-      ApiId: { Ref: 'HttpApi' },
-      IntegrationType: 'AWS_PROXY',
-      IntegrationUri: { 'Fn::GetAtt': ['ValidatorFunction', 'Arn'] },
-      PayloadFormatVersion: '2.0',
-    });
-  });
-
-  test.each([
-    [ROUTES.transactions, 'POST /transactions', 'AWS_IAM'],
-    [ROUTES.health, 'GET /health', 'NONE'],
-  ])('GIVEN route %s WHEN built THEN %s goes to the validator with authorization %s', (routeKey, expected, auth) => {
-    expect(routeKey).toBe(expected);
-    hasResourceProperties(t, 'AWS::ApiGatewayV2::Route', { ApiId: { Ref: 'HttpApi' }, RouteKey: routeKey, AuthorizationType: auth, Target: sub('integrations/${ValidatorIntegration}') });
-    expect(Object.keys(resourcesOfType(t, 'AWS::ApiGatewayV2::Route'))).toHaveLength(2);
-  });
-
-  test('GIVEN the unauthenticated health route WHEN checked by Control Tower THEN its exception names the Route 53 requirement', () => {
-    expect((all.HealthRoute.Metadata?.[GUARD_SUPPRESSIONS_KEY] as JsonObject).api_gw_v2_authorization_type_configured_check).toMatch(/^Issue 6, item 5: the Route 53 health check/);
-  });
-
-  test('GIVEN the stage WHEN built THEN $default auto-deploys, logs JSON access lines to an encrypted group, and throttles from parameters', () => {
-    const stage = props('HttpApiStage');
-    expect(stage).toMatchObject({
-      ApiId: { Ref: 'HttpApi' },
-      StageName: '$default',
-      AutoDeploy: true,
-      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': ['ApiAccessLogGroup', 'Arn'] } },
-      DefaultRouteSettings: { ThrottlingBurstLimit: { Ref: 'ApiThrottlingBurstLimit' }, ThrottlingRateLimit: { Ref: 'ApiThrottlingRateLimit' } },
-    });
-    const format = JSON.parse((stage.AccessLogSettings as JsonObject).Format as string) as Record<string, string>;
-    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
-    expect(Object.values(format).filter((v) => /body|request\.|header/i.test(v))).toEqual([]);
-    expect(props('ApiAccessLogGroup')).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': ['ComputeKey', 'Arn'] }, RetentionInDays: { Ref: 'LogRetentionDays' } });
-  });
-
-  test('GIVEN the invoke permission WHEN built THEN only this API may invoke the validator', () => {
+describe('ComputeStack 5. the API may invoke the validator', () => {
+  test('GIVEN the invoke permission WHEN built THEN only this environment\'s API (ApiStack) may invoke the validator', () => {
     const permissions = Object.values(resourcesOfType(t, 'AWS::Lambda::Permission'));
     expect(permissions).toHaveLength(1);
     expect(permissions[0].Properties).toEqual({
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': ['ValidatorFunction', 'Arn'] },
       Principal: 'apigateway.amazonaws.com',
-      SourceArn: sub('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*'),
+      SourceArn: { 'Fn::Sub': ['arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*', { ApiId: importOf(Exports.api.httpApiId) }] },
     });
   });
 });
@@ -480,8 +462,7 @@ describe('ComputeStack 6. exports', () => {
     [Exports.compute.migrationFunctionName, { Ref: 'MigrationFunction' }],
     [Exports.compute.gateFunctionArn, attr('GateFunction', 'Arn')],
     [Exports.compute.gateFunctionName, { Ref: 'GateFunction' }],
-    [Exports.compute.httpApiId, { Ref: 'HttpApi' }],
-    [Exports.compute.httpApiEndpoint, sub('https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}')],
+    [Exports.compute.prerequisitesFunctionArn, attr('PrerequisitesFunction', 'Arn')],
   ])('GIVEN export %s WHEN built THEN its output carries the value under the suffixed export name', (key, value) => {
     expect(outputs[key]).toMatchObject({ Value: value, Export: { Name: sub(exportNamePattern(key)) } });
   });
@@ -490,27 +471,11 @@ describe('ComputeStack 6. exports', () => {
     expect(Object.values(outputs).filter((o) => o.Export !== undefined)).toHaveLength(Object.keys(Exports.compute).length);
   });
 
-  test.each(['MigrationFunctionArn', 'GateFunctionArn'])('GIVEN the root reads %s with Fn::GetAtt WHEN built THEN that output exists', (name) => {
+  test.each(['MigrationFunctionArn', 'GateFunctionArn', 'PrerequisitesFunctionArn'])('GIVEN the root reads %s with Fn::GetAtt WHEN built THEN that output exists', (name) => {
     expect(outputs[name]?.Value).toEqual(attr(name.replace('Arn', ''), 'Arn'));
   });
-});
 
-describe('ComputeStack acceptance: the foundation checks', () => {
-  const only = new Map([['ComputeStack', t]]);
-
-  test('GIVEN ComputeStack.json WHEN cfn-lint, cfn-guard and the invariants run THEN they report nothing', () => {
-    expect([...validateLint(only), ...validateGuard(only), ...validateInvariants(only)].map(formatFinding)).toEqual([]);
-  });
-
-  test('GIVEN the Control Tower exceptions WHEN applied THEN each matches a failure and names the requirement that forces it', () => {
-    const applied = appliedGuardSuppressions(only);
-    expect(applied.map((s) => `${s.resource} ${s.rule}`).sort()).toEqual(
-      Object.entries(all)
-        .flatMap(([id, r]) => Object.keys((r.Metadata?.[GUARD_SUPPRESSIONS_KEY] ?? {}) as JsonObject).map((rule) => `${id} ${rule}`))
-        .sort(),
-    );
-    const ours = ['lambda_inside_vpc_check', 'lambda_function_public_access_prohibited_check', 'api_gw_v2_authorization_type_configured_check'];
-    expect(applied.filter((s) => ours.includes(s.rule)).length).toBe(5);
-    for (const s of applied.filter((a) => ours.includes(a.rule))) expect(s.reason).toMatch(/^Issue \d+, item \d+/);
+  test('GIVEN the prerequisites function exists in the primary only WHEN exported THEN its output is conditional too', () => {
+    expect(outputs[Exports.compute.prerequisitesFunctionArn].Condition).toBe('IsPrimaryRegion');
   });
 });

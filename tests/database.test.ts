@@ -1,9 +1,10 @@
 import { execFileSync } from 'child_process';
 /**
- * DatabaseStack.json against issue 3, one describe per numbered point.
+ * DatabaseStack.json: the cluster, its credentials, instances, logs, deletion
+ * policies, run-time endpoints and exports, one describe per concern.
  */
 import { template, templates, hasResourceProperties, propertiesOf, resources, resourcesOfType, onlyResource, findValues, Resource } from './support/template';
-import { evaluateConditions, render, Deployment } from './support/conditions';
+import { render, Deployment } from './support/conditions';
 import {
   BACKUP_WINDOW,
   ENGINE_VERSIONS,
@@ -15,9 +16,8 @@ import {
   windowsOverlap,
 } from '../cfn/database';
 import { DATABASE_NAME, Exports, Names, SsmPaths } from '../cfn/lib/names';
-import { IS_PRIMARY_REGION } from '../cfn/lib/params';
 import { PRIMARY_REGION, SECONDARY_REGION } from '../cfn/lib/regions';
-import { GUARD_SUPPRESSIONS_KEY, Json, JsonObject } from '../cfn/lib/template';
+import { GUARD_SUPPRESSIONS_KEY, JsonObject } from '../cfn/lib/template';
 import { factsFor } from '../cfn/validate/resourceSpec';
 
 const t = template('DatabaseStack');
@@ -30,13 +30,11 @@ const clusterProps = cluster.Properties ?? {};
 const instanceIds = [Ids.writer, ...Ids.readers];
 const KEY_ARN = { 'Fn::GetAtt': [Ids.key, 'Arn'] };
 
-const regions = { PrimaryRegion: PRIMARY_REGION, SecondaryRegion: SECONDARY_REGION };
 const deployment = (region: string, parameters: Record<string, string | number> = {}): Deployment => ({
   region,
-  parameters: { EnvironmentSuffix: 'test', ...regions, ...parameters },
+  parameters: { EnvironmentSuffix: 'test', ...parameters },
 });
 const primary = (parameters: Record<string, string | number> = {}): Deployment => deployment(PRIMARY_REGION, parameters);
-const secondary = (parameters: Record<string, string | number> = {}): Deployment => deployment(SECONDARY_REGION, parameters);
 const existing = (d: Deployment): string[] => Object.keys(render(t, d).resources);
 
 describe('1. Aurora MySQL cluster, Multi-AZ', () => {
@@ -105,7 +103,7 @@ describe('1. Aurora MySQL cluster, Multi-AZ', () => {
     ['dev', 1, [Ids.writer, Ids.readers[0]]],
     ['dev', 2, [Ids.writer, ...Ids.readers]],
   ])('GIVEN EnvironmentType %s and DbReaderCount %i WHEN deployed THEN the instances are %j (prod keeps a reader)', (type, count, expected) => {
-    for (const d of [primary({ EnvironmentType: type, DbReaderCount: count }), secondary({ EnvironmentType: type, DbReaderCount: count })]) {
+    for (const d of [primary({ EnvironmentType: type, DbReaderCount: count }), deployment(SECONDARY_REGION, { EnvironmentType: type, DbReaderCount: count })]) {
       expect(existing(d).filter((id) => res[id].Type === 'AWS::RDS::DBInstance').sort()).toEqual([...expected].sort());
     }
   });
@@ -320,66 +318,6 @@ describe('5. Endpoints for run time in SSM', () => {
     const ssm = Object.values(resourcesOfType(t, 'AWS::SSM::Parameter'));
     expect(ssm).toHaveLength(4);
     for (const p of ssm) expect(Object.keys(p.Properties?.Tags as JsonObject).sort()).toEqual(['CostCenter', 'Environment', 'EnvironmentType', 'Project']);
-  });
-});
-
-describe('6. Sessions: a global table created by the primary region', () => {
-  const table = res[Ids.sessionTable];
-  const tableProps = table.Properties ?? {};
-
-  test('GIVEN the session table WHEN built THEN it is on-demand, keyed by sessionId, expires by TTL, KMS-encrypted and deletable', () => {
-    expect(table).toMatchObject({ Type: 'AWS::DynamoDB::GlobalTable', Condition: 'IsPrimaryRegion', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
-    expect(tableProps).toMatchObject({
-      TableName: { 'Fn::Sub': `${Names.sessionTable}-\${EnvironmentSuffix}` },
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'sessionId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'sessionId', KeyType: 'HASH' }],
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
-    });
-  });
-
-  test("GIVEN the replicas WHEN built THEN this region and the secondary each have PITR and their own region's customer-managed key", () => {
-    const replicas = tableProps.Replicas as JsonObject[];
-    expect(replicas.map((r) => r.Region)).toEqual([{ Ref: 'AWS::Region' }, { Ref: 'SecondaryRegion' }]);
-    for (const r of replicas) expect(r.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
-    expect(replicas[0].SSESpecification).toEqual({ KMSMasterKeyId: KEY_ARN });
-    // The secondary's own instance of this template creates the aliased key there.
-    const alias = (props(`${Ids.key}Alias`).AliasName as JsonObject)['Fn::Sub'];
-    expect(replicas[1].SSESpecification).toEqual({ KMSMasterKeyId: { 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${SecondaryRegion}:\${AWS::AccountId}:${String(alias)}` } });
-  });
-
-  test('GIVEN the IsPrimaryRegion condition WHEN read THEN it compares AWS::Region with the PrimaryRegion parameter, no literal region', () => {
-    expect((t.Conditions as JsonObject).IsPrimaryRegion).toEqual(IS_PRIMARY_REGION);
-  });
-
-  test.each([
-    ['the primary region', true, primary()],
-    ['the secondary region', false, secondary()],
-  ])('GIVEN %s WHEN deployed THEN the session table is created: %s', (_where, created, d) => {
-    expect(evaluateConditions(t, d).IsPrimaryRegion).toBe(created);
-    expect(existing(d).includes(Ids.sessionTable)).toBe(created);
-  });
-
-  test.each([
-    ['the primary region', primary(), { Ref: Ids.sessionTable }, { 'Fn::GetAtt': [Ids.sessionTable, 'Arn'] }],
-    [
-      'the secondary region',
-      secondary(),
-      { 'Fn::Sub': `${Names.sessionTable}-\${EnvironmentSuffix}` },
-      { 'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${Names.sessionTable}-\${EnvironmentSuffix}` },
-    ],
-  ])('GIVEN %s WHEN deployed THEN the session table exports resolve to the table or its derived replica name', (_where, d, name, arn) => {
-    const rendered = render(t, d);
-    expect(rendered.outputs.SessionTableName.Value).toEqual(name);
-    expect(rendered.outputs.SessionTableArn.Value).toEqual(arn);
-    // Nothing that exists refers to a resource that does not.
-    const refs = findValues(rendered as unknown as Json, (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && ('Ref' in v || 'Fn::GetAtt' in v));
-    const ids = new Set(Object.keys(rendered.resources));
-    for (const { value } of refs) {
-      const target = 'Ref' in (value as JsonObject) ? (value as JsonObject).Ref : ((value as JsonObject)['Fn::GetAtt'] as string[])[0];
-      if (typeof target === 'string' && target in res) expect({ target, exists: ids.has(target) }).toEqual({ target, exists: true });
-    }
   });
 });
 

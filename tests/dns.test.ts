@@ -45,8 +45,8 @@ describe('DnsStack', () => {
     });
   });
 
-  test('GIVEN the API mapping WHEN built THEN it maps the custom domain to ComputeStack’s HTTP API $default stage', () => {
-    hasResourceProperties(t, 'AWS::ApiGatewayV2::ApiMapping', { DomainName: { Ref: 'CustomDomain' }, ApiId: importOf(Exports.compute.httpApiId), Stage: '$default' });
+  test('GIVEN the API mapping WHEN built THEN it maps the custom domain to ApiStack’s HTTP API $default stage', () => {
+    hasResourceProperties(t, 'AWS::ApiGatewayV2::ApiMapping', { DomainName: { Ref: 'CustomDomain' }, ApiId: importOf(Exports.api.httpApiId), Stage: '$default' });
   });
 
   test('GIVEN the health check WHEN built THEN it probes HTTPS /health with SNI on the regional execute-api host', () => {
@@ -62,7 +62,7 @@ describe('DnsStack', () => {
     });
     expect(HEALTH_CHECK_PATH).toBe('/health');
     const fqdn = (res.HealthCheck.Properties?.HealthCheckConfig as JsonObject).FullyQualifiedDomainName as Json;
-    const endpoint = { [exportNamePattern(Exports.compute.httpApiEndpoint)]: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com' };
+    const endpoint = { [exportNamePattern(Exports.api.httpApiEndpoint)]: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com' };
     expect(evaluate(fqdn, endpoint)).toBe('a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com');
   });
 

@@ -1,4 +1,4 @@
-import { template, resourcesOfType, hasResourceProperties, onlyResource, Resource } from './support/template';
+import { template, templates, findValues, resourcesOfType, hasResourceProperties, onlyResource, Resource } from './support/template';
 import { AURORA_MYSQL_MAX_CONNECTIONS, MonitoringParameters, guardedRate } from '../cfn/monitoring';
 import { Exports } from '../cfn/lib/names';
 import { Json, JsonObject } from '../cfn/lib/template';
@@ -371,28 +371,34 @@ describe('MonitoringStack alarm topic', () => {
 
 describe('MonitoringStack dimensions and dashboard', () => {
   test.each([
-    ['AuroraCpuAlarm', 'DBClusterIdentifier', { 'Fn::ImportValue': { 'Fn::Sub': `tap-\${EnvironmentSuffix}-${Exports.database.clusterIdentifier}` } }],
-    ['ValidatorThrottlesAlarm', 'FunctionName', { 'Fn::ImportValue': { 'Fn::Sub': `tap-\${EnvironmentSuffix}-${Exports.compute.validatorFunctionName}` } }],
-  ])('GIVEN %s WHEN built THEN its %s comes from the owning stack export', (id, name, value) => {
-    expect(alarm(id).Dimensions).toEqual([{ Name: name, Value: value }]);
+    ['AuroraCpuAlarm', 'DBClusterIdentifier', 'DatabaseStack', 'AuroraCluster', 'DBClusterIdentifier'],
+    ['ValidatorThrottlesAlarm', 'FunctionName', 'ComputeStack', 'ValidatorFunction', 'FunctionName'],
+  ])('GIVEN %s WHEN built THEN its %s is the derived name %s gives %s, so the alarm waits for no other stack', (id, name, owner, resource, property) => {
+    const ownerName = (templates().get(owner)?.Resources as Record<string, JsonObject>)[resource].Properties as JsonObject;
+    expect(alarm(id).Dimensions).toEqual([{ Name: name, Value: ownerName[property] }]);
+    expect(JSON.stringify(alarm(id).Dimensions)).not.toContain('Fn::ImportValue');
   });
 
-  test('GIVEN the API alarm WHEN built THEN it watches the imported API ID on the $default stage', () => {
+  test('GIVEN the API alarm WHEN built THEN it watches the API ID imported from ApiStack (no name derives it) on the $default stage', () => {
     const dims = (alarm('Api5xxRateAlarm').Metrics as JsonObject[]).flatMap((q) => (q.MetricStat === undefined ? [] : [((q.MetricStat as JsonObject).Metric as JsonObject).Dimensions]));
     for (const d of dims) {
       expect(d).toEqual([
-        { Name: 'ApiId', Value: { 'Fn::ImportValue': { 'Fn::Sub': `tap-\${EnvironmentSuffix}-${Exports.compute.httpApiId}` } } },
+        { Name: 'ApiId', Value: { 'Fn::ImportValue': { 'Fn::Sub': `tap-\${EnvironmentSuffix}-${Exports.api.httpApiId}` } } },
         { Name: 'Stage', Value: '$default' },
       ]);
     }
   });
 
-  test('GIVEN the session-table alarm WHEN built THEN the table name comes from DatabaseStack (exported in both regions)', () => {
+  test('GIVEN the session-table alarm WHEN built THEN the table name is the derived one StorageStack gives the global table in both regions', () => {
     const dims = (alarm('SessionTableThrottlesAlarm').Metrics as JsonObject[]).flatMap((q) => (q.MetricStat === undefined ? [] : [((q.MetricStat as JsonObject).Metric as JsonObject).Dimensions]));
     expect(dims).toHaveLength(2);
-    for (const d of dims) {
-      expect(d).toEqual([{ Name: 'TableName', Value: { 'Fn::ImportValue': { 'Fn::Sub': `tap-\${EnvironmentSuffix}-${Exports.database.sessionTableName}` } } }]);
-    }
+    const table = ((templates().get('StorageStack')?.Resources as Record<string, JsonObject>).SessionTable.Properties as JsonObject).TableName;
+    for (const d of dims) expect(d).toEqual([{ Name: 'TableName', Value: table }]);
+  });
+
+  test('GIVEN every Fn::ImportValue in MonitoringStack WHEN listed THEN each is ApiStack\'s API ID: monitoring waits for neither database nor compute', () => {
+    const imports = new Set(findValues(t, (_v, at) => at.endsWith('/Fn::ImportValue')).map(({ value }) => JSON.stringify(value)));
+    expect([...imports]).toEqual([JSON.stringify({ 'Fn::Sub': `tap-\${EnvironmentSuffix}-${Exports.api.httpApiId}` })]);
   });
 
   const [, dashboard] = onlyResource(t, 'AWS::CloudWatch::Dashboard');

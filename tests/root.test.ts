@@ -1,10 +1,8 @@
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 /**
- * TapStack.json: nested-stack wiring, parameters and conditions, the schema
- * migration and the deployment gate, and the cross-template properties of the
- * whole set (waves, no cycle, nothing unused, nothing obsolete).
+ * TapStack.json: nested-stack wiring, parameters and conditions, the
+ * cross-region wait, the schema migration and the deployment gate, and the
+ * cross-template properties of the whole set (waves, the critical path, no
+ * cycle, nothing unused, nothing obsolete).
  */
 import { templates, template, resources, Resource, findValues } from './support/template';
 import { render, parameterValues, Deployment } from './support/conditions';
@@ -18,15 +16,23 @@ import {
   MIGRATION_SERVICE_TIMEOUT_SECONDS,
   RootParameters,
   parameterLabel,
-  ROOT_TEMPLATE_HASH_PROPERTY,
-  withRootTemplateHash,
+  REGION_PREREQUISITES,
+  REGION_PREREQUISITES_TYPE,
+  PREREQUISITES_SERVICE_TIMEOUT_SECONDS,
+  RELEASE_INPUTS_PROPERTY,
+  ROOT_COMPUTED_PARAMETERS,
+  METRIC_PUBLISH_DELAY_SECONDS,
 } from '../cfn/root';
+import { PREREQUISITES_MAX_WAIT_SECONDS } from '../cfn/compute';
+import { templateUrlPattern } from '../cfn/lib/stack';
+import { deploymentPlan } from '../cfn/review/plan';
 import { NESTED_STACKS, ROOT_TEMPLATE_NAME } from '../cfn/stacks';
 import { ancestors as ancestorsIn, deploymentWaves, referencedIds, resourceGraph, waves } from '../cfn/lib/graph';
 import { migrationsHash, readMigrationFiles } from '../cfn/lib/migrations';
 import { DATABASE_NAME, Exports, exportNamePattern } from '../cfn/lib/names';
 import { TAG_KEYS } from '../cfn/lib/tags';
 import { Json, JsonObject, renderTemplate } from '../cfn/lib/template';
+import { MonitoringParameters } from '../cfn/monitoring';
 import { validateCrossStack } from '../cfn/validate/validateCrossStack';
 
 const all = templates();
@@ -41,34 +47,86 @@ const rootEdges = resourceGraph(root);
 const ancestors = (id: string): Set<string> => ancestorsIn(rootEdges, id);
 
 describe('TapStack deployment order', () => {
-  test('GIVEN synth WHEN the deployment waves are derived THEN they read network and storage; compute and database; DNS, monitoring and migration; the gate', () => {
+  test('GIVEN synth WHEN the deployment waves are derived THEN the network core and the API come first; the database starts right after the core', () => {
     expect(deploymentWaves(root)).toEqual([
-      ['NetworkStack', 'StorageStack'],
-      ['ComputeStack', 'DatabaseStack'],
-      ['DnsStack', 'MonitoringStack', SCHEMA_MIGRATION],
+      ['ApiStack', 'NetworkStack'],
+      ['ComputeStack', 'DatabaseStack', 'DnsStack', 'EndpointsStack', 'MonitoringStack'],
+      [SCHEMA_MIGRATION, REGION_PREREQUISITES],
+      ['StorageStack'],
       [DEPLOYMENT_GATE],
     ]);
   });
 
-  test.each(nestedNames.map((n) => [n]))('GIVEN nested stack %s WHEN wired THEN it waits for exactly its table entry, has a timeout, tags and its template URL parameter', (name) => {
+  test.each(nestedNames.map((n) => [n]))('GIVEN nested stack %s WHEN wired THEN it waits for exactly its table entry, has a timeout, tags and its content-addressed template in this region\'s bucket', (name) => {
     const stack = res[name];
     expect(stack).toMatchObject({ Type: 'AWS::CloudFormation::Stack', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     expect(asList(stack.DependsOn).sort()).toEqual([...NESTED_STACK_DEPENDENCIES[name]].sort());
     expect(stack.Condition).toBe(NESTED_STACK_CONDITIONS[name]);
     expect(stack.Properties?.TimeoutInMinutes).toBe(NESTED_STACK_TIMEOUTS[name]);
-    expect(stack.Properties?.TemplateURL).toEqual({ Ref: `${name}TemplateUrl` });
+    expect(stack.Properties?.TemplateURL).toEqual({ 'Fn::Sub': templateUrlPattern(name, renderTemplate(all.get(name) as JsonObject)) });
+    expect((stack.Properties?.TemplateURL as JsonObject)['Fn::Sub']).toMatch(
+      new RegExp(`^https://tap-templates-\\$\\{EnvironmentSuffix\\}-\\$\\{AWS::AccountId\\}-\\$\\{AWS::Region\\}\\.s3\\.\\$\\{AWS::Region\\}\\.\\$\\{AWS::URLSuffix\\}/templates/${name}-[0-9a-f]{16}\\.json$`),
+    );
     expect((stack.Properties?.Tags as Array<{ Key: string }>).map((t) => t.Key)).toEqual(expect.arrayContaining([...TAG_KEYS]));
   });
 
-  test.each(nestedNames.map((n) => [n]))('GIVEN nested stack %s WHEN wired THEN the root declares each of its parameters identically and passes it by Ref', (name) => {
+  test.each(nestedNames.map((n) => [n]))('GIVEN nested stack %s WHEN wired THEN the root declares each of its parameters identically and passes it by Ref, or computes it per region', (name) => {
     const nestedParams = (all.get(name)?.Parameters ?? {}) as JsonObject;
     const rootParams = root.Parameters as JsonObject;
-    for (const [id, def] of Object.entries(nestedParams)) expect({ id, def: rootParams[id] }).toEqual({ id, def });
-    expect(res[name].Properties?.Parameters).toEqual(Object.fromEntries(Object.keys(nestedParams).map((id) => [id, { Ref: id }])));
+    const computed = ROOT_COMPUTED_PARAMETERS[name] ?? {};
+    for (const [id, def] of Object.entries(nestedParams)) {
+      if (id in computed) expect({ id, declared: id in rootParams }).toEqual({ id, declared: false });
+      else expect({ id, def: rootParams[id] }).toEqual({ id, def });
+    }
+    const expected = Object.fromEntries(Object.keys(nestedParams).map((id) => [id, id in computed ? JSON.parse(JSON.stringify(computed[id])) : { Ref: id }]));
+    expect(res[name].Properties?.Parameters).toEqual(expected);
   });
 
-  test('GIVEN ComputeStack WHEN its ancestors are listed THEN DatabaseStack is not among them (the two deploy in parallel)', () => {
-    expect([...ancestors('ComputeStack')].filter((a) => nestedNames.includes(a))).toEqual(['NetworkStack']);
+  test('GIVEN ComputeStack WHEN wired THEN each region runs its own image: the primary PrimaryImageUri, the secondary SecondaryImageUri', () => {
+    expect((res.ComputeStack.Properties?.Parameters as JsonObject).ImageUri).toEqual({ 'Fn::If': ['IsPrimaryRegion', { Ref: 'PrimaryImageUri' }, { Ref: 'SecondaryImageUri' }] });
+  });
+});
+
+describe('TapStack critical path: Aurora alone', () => {
+  const nestedAncestors = (id: string): string[] => [...ancestors(id)].filter((a) => a in res).sort();
+
+  test('GIVEN DatabaseStack WHEN its predecessors are listed THEN they are only what the cluster uses: NetworkStack (subnets, security group)', () => {
+    expect(nestedAncestors('DatabaseStack')).toEqual(['NetworkStack']);
+    const imports = findValues(all.get('DatabaseStack') as Json, (_v, at) => at.endsWith('/Fn::ImportValue')).map(({ value }) => (value as JsonObject)['Fn::Sub']);
+    expect([...new Set(imports)].sort()).toEqual(
+      [Exports.network.databaseSecurityGroupId, Exports.network.privateSubnet1Id, Exports.network.privateSubnet2Id, Exports.network.privateSubnet3Id].map(exportNamePattern).sort(),
+    );
+  });
+
+  test('GIVEN NetworkStack WHEN read THEN it holds nothing that takes minutes: no VPC endpoint, flow log or key delays the database', () => {
+    const types = Object.values(resources(all.get('NetworkStack') as JsonObject)).map((r) => r.Type);
+    expect(types.filter((ty) => ['AWS::EC2::VPCEndpoint', 'AWS::EC2::FlowLog', 'AWS::KMS::Key', 'AWS::Logs::LogGroup'].includes(ty))).toEqual([]);
+  });
+
+  test.each(['ComputeStack', 'MonitoringStack', 'EndpointsStack', 'StorageStack', 'ApiStack', 'DnsStack', REGION_PREREQUISITES])(
+    'GIVEN %s WHEN ordered THEN it is not after DatabaseStack',
+    (id) => {
+      expect(ancestors(id).has('DatabaseStack')).toBe(false);
+    },
+  );
+
+  test('GIVEN MonitoringStack WHEN ordered THEN it waits for neither DatabaseStack nor ComputeStack (alarm dimensions are derived names)', () => {
+    expect(nestedAncestors('MonitoringStack')).toEqual(['ApiStack']);
+  });
+
+  test('GIVEN the cross-region wait WHEN read THEN it exists in the primary region only and is not on the path to the writer', () => {
+    expect(res[REGION_PREREQUISITES]).toMatchObject({ Type: REGION_PREREQUISITES_TYPE, Condition: 'IsPrimaryRegion' });
+    expect(ancestors('DatabaseStack').has(REGION_PREREQUISITES)).toBe(false);
+    expect(ancestors(SCHEMA_MIGRATION).has(REGION_PREREQUISITES)).toBe(false);
+    const first = deploymentPlan(all).scenarios.find((sc) => sc.key === 'first-deployment');
+    expect(first?.path.map((p) => p.id)).not.toContain(REGION_PREREQUISITES);
+  });
+
+  test('GIVEN a first deployment WHEN its longest path is computed THEN it is the Aurora chain: the network core, DatabaseStack\'s cluster and instance, the migration, the gate', () => {
+    const first = deploymentPlan(all).scenarios.find((sc) => sc.key === 'first-deployment');
+    expect(first?.path.map((p) => p.id)).toEqual(['StackSet operation', 'NetworkStack', 'DatabaseStack', SCHEMA_MIGRATION, DEPLOYMENT_GATE]);
+    const database = first?.path.find((p) => p.id === 'DatabaseStack');
+    expect(database?.note).toMatch(/AuroraCluster \d+ s -> Aurora(Writer|Reader\d) \d+ s$/);
   });
 });
 
@@ -101,8 +159,11 @@ describe('TapStack across templates', () => {
     for (const [importer, exportersOf] of importEdges) {
       for (const exporter of exportersOf) expect({ importer, exporter, first: order.indexOf(exporter) < order.indexOf(importer) }).toEqual({ importer, exporter, first: true });
     }
-    expect(importEdges.get('DnsStack')).toEqual(new Set(['ComputeStack']));
-    expect(importEdges.get('ComputeStack')).toEqual(new Set(['NetworkStack']));
+    expect(importEdges.get('DnsStack')).toEqual(new Set(['ApiStack']));
+    expect(importEdges.get('MonitoringStack')).toEqual(new Set(['ApiStack']));
+    expect(importEdges.get('ComputeStack')).toEqual(new Set(['NetworkStack', 'ApiStack']));
+    expect(importEdges.get('DatabaseStack')).toEqual(new Set(['NetworkStack']));
+    expect(importEdges.get('EndpointsStack')).toEqual(new Set(['NetworkStack']));
   });
 
   test('GIVEN the cross-stack validator WHEN run over the templates THEN it finds nothing (parameters, outputs, imports, cycles)', () => {
@@ -143,15 +204,29 @@ describe('TapStack across templates', () => {
 describe('TapStack parameters and conditions', () => {
   const params = root.Parameters as Record<string, JsonObject>;
 
-  test('GIVEN the root-only parameters WHEN declared THEN the bake is 0-10 minutes (default 3) and the stamp is a SHA-256 hex digest', () => {
-    expect(params.BakeMinutes).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 10, Default: 3 });
-    expect(params.DeploymentStamp).toMatchObject({ Type: 'String', AllowedPattern: '^[a-f0-9]{64}$' });
-    expect(params.DeploymentStamp.Default).toBeUndefined();
-    const stamp = new RegExp(RootParameters.DeploymentStamp.AllowedPattern);
-    expect(['a'.repeat(64), 'A'.repeat(64), 'a'.repeat(63), `${'a'.repeat(64)}0`].map((s) => stamp.test(s))).toEqual([true, false, false, false]);
+  test('GIVEN BakeMinutes WHEN declared THEN it is auto by default, or a whole number of minutes from 0 to 10', () => {
+    expect(params.BakeMinutes).toMatchObject({ Type: 'String', Default: 'auto' });
+    const pattern = new RegExp(RootParameters.BakeMinutes.AllowedPattern);
+    expect(['auto', '0', '3', '10', '11', '2.5', '-1', 'Auto', '03', ''].map((v) => [v, pattern.test(v)])).toEqual([
+      ['auto', true],
+      ['0', true],
+      ['3', true],
+      ['10', true],
+      ['11', false],
+      ['2.5', false],
+      ['-1', false],
+      ['Auto', false],
+      ['03', false],
+      ['', false],
+    ]);
   });
 
-  test.each(['ImageUri', 'HostedZoneId', 'DomainName', 'EnvironmentSuffix', 'EnvironmentType', 'PrimaryRegion', 'SecondaryRegion', 'BakeMinutes', 'DeploymentStamp'])(
+  test('GIVEN the images WHEN declared THEN both regions\' images are root parameters with the ECR digest pattern, and no per-region value is a parameter', () => {
+    for (const id of ['PrimaryImageUri', 'SecondaryImageUri']) expect(params[id]).toMatchObject({ Type: 'String', AllowedPattern: (all.get('ComputeStack')?.Parameters as Record<string, JsonObject>).ImageUri.AllowedPattern });
+    expect(Object.keys(params).filter((p) => /TemplateUrl$|^ImageUri$|^DeploymentStamp$/.test(p))).toEqual([]);
+  });
+
+  test.each(['PrimaryImageUri', 'SecondaryImageUri', 'HostedZoneId', 'DomainName', 'EnvironmentSuffix', 'EnvironmentType', 'PrimaryRegion', 'SecondaryRegion', 'BakeMinutes'])(
     'GIVEN parameter %s WHEN the root is built THEN it is declared with a Description and a ConstraintDescription',
     (id) => {
       expect(params[id]).toMatchObject({ Description: expect.any(String), ConstraintDescription: expect.any(String) });
@@ -171,7 +246,7 @@ describe('TapStack parameters and conditions', () => {
     ['PrivateSubnet1Cidr', 'Private subnet 1 CIDR'],
     ['ImageUri', 'Image URI'],
     ['DbFreeableMemoryMiB', 'DB freeable memory MiB'],
-    ['NetworkStackTemplateUrl', 'Network stack template URL'],
+    ['PrimaryImageUri', 'Primary image URI'],
     ['ValidatorP99PercentOfTimeout', 'Validator p99 percent of timeout'],
   ])('GIVEN parameter ID %s WHEN labelled THEN the label reads %j', (id, label) => {
     expect(parameterLabel(id)).toBe(label);
@@ -214,9 +289,9 @@ describe('TapStack schema migration', () => {
     expect(migration.Properties?.MigrationsHash).toMatch(/^[a-f0-9]{64}$/);
   });
 
-  test('GIVEN the migration WHEN ordered THEN it waits for DatabaseStack explicitly and for ComputeStack through its ServiceToken', () => {
-    expect(migration.DependsOn).toBe('DatabaseStack');
-    expect(rootEdges.get(SCHEMA_MIGRATION)).toEqual(new Set(['DatabaseStack', 'ComputeStack']));
+  test('GIVEN the migration WHEN ordered THEN it waits for DatabaseStack and the endpoints the function reads settings through, and for ComputeStack through its ServiceToken', () => {
+    expect(migration.DependsOn).toEqual(['DatabaseStack', 'EndpointsStack']);
+    expect(rootEdges.get(SCHEMA_MIGRATION)).toEqual(new Set(['DatabaseStack', 'EndpointsStack', 'ComputeStack']));
   });
 
   test('GIVEN the migration function WHEN compared THEN CloudFormation waits exactly as long as the function may run', () => {
@@ -224,45 +299,79 @@ describe('TapStack schema migration', () => {
   });
 });
 
+describe('TapStack cross-region prerequisites (primary only)', () => {
+  const wait = res[REGION_PREREQUISITES];
+
+  test('GIVEN the wait WHEN built THEN it checks the secondary\'s replica bucket and both replica keys by their aliases, within a bounded wait', () => {
+    expect(wait.Properties).toEqual({
+      ServiceToken: getAtt('ComputeStack', 'PrerequisitesFunctionArn'),
+      ServiceTimeout: PREREQUISITES_SERVICE_TIMEOUT_SECONDS,
+      Region: { Ref: 'SecondaryRegion' },
+      Bucket: { 'Fn::Sub': 'audit-logs-${EnvironmentSuffix}-${AWS::AccountId}-${SecondaryRegion}' },
+      Keys: {
+        AuditReplicaKeyArn: { 'Fn::Sub': 'alias/tap-audit-logs-${EnvironmentSuffix}' },
+        SessionReplicaKeyArn: { 'Fn::Sub': 'alias/tap-sessions-${EnvironmentSuffix}' },
+      },
+      MaxWaitSeconds: PREREQUISITES_MAX_WAIT_SECONDS,
+    });
+    expect(PREREQUISITES_MAX_WAIT_SECONDS).toBeLessThan(PREREQUISITES_SERVICE_TIMEOUT_SECONDS);
+    expect(computeFunctionTimeout(Exports.compute.prerequisitesFunctionArn)).toBe(PREREQUISITES_SERVICE_TIMEOUT_SECONDS);
+  });
+
+  test('GIVEN StorageStack WHEN wired THEN in the primary its replica keys are the ARNs the wait found (so it waits for the wait), in the secondary empty', () => {
+    const passed = res.StorageStack.Properties?.Parameters as JsonObject;
+    expect(passed.AuditReplicaKeyArn).toEqual({ 'Fn::If': ['IsPrimaryRegion', { 'Fn::GetAtt': [REGION_PREREQUISITES, 'AuditReplicaKeyArn'] }, ''] });
+    expect(passed.SessionReplicaKeyArn).toEqual({ 'Fn::If': ['IsPrimaryRegion', { 'Fn::GetAtt': [REGION_PREREQUISITES, 'SessionReplicaKeyArn'] }, ''] });
+    expect(ancestors('StorageStack').has(REGION_PREREQUISITES)).toBe(true);
+  });
+
+  test('GIVEN the secondary\'s StorageStack WHEN read THEN it creates what the wait looks for: the versioned audit bucket and the two aliased keys', () => {
+    const storage = resources(all.get('StorageStack') as JsonObject);
+    const aliases = Object.values(storage).filter((r) => r.Type === 'AWS::KMS::Alias').map((r) => (r.Properties?.AliasName as JsonObject)['Fn::Sub']);
+    expect(aliases).toEqual(expect.arrayContaining(Object.values((wait.Properties?.Keys ?? {}) as Record<string, JsonObject>).map((k) => k['Fn::Sub'])));
+    expect(storage.AuditBucket.Condition).toBeUndefined();
+    expect(storage.AuditBucket.Properties?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+});
+
 describe('TapStack deployment gate', () => {
   const gate = res[DEPLOYMENT_GATE];
+  const gateProps = gate.Properties as JsonObject;
 
-  test('GIVEN the gate WHEN built THEN the gate function watches the deployment-health alarm and its members for BakeMinutes and re-runs on every DeploymentStamp', () => {
+  test('GIVEN the gate WHEN built THEN it watches the deployment-health alarm and its members here, the other region\'s deployment-health alarm, for BakeMinutes', () => {
     expect(gate.Type).toBe('Custom::DeploymentGate');
-    expect(gate.Properties).toEqual({
+    expect(gateProps).toEqual({
       ServiceToken: getAtt('ComputeStack', 'GateFunctionArn'),
       ServiceTimeout: GATE_SERVICE_TIMEOUT_SECONDS,
       AlarmNames: { 'Fn::Split': [',', getAtt('MonitoringStack', 'GatedAlarmNames')] },
       BakeMinutes: { Ref: 'BakeMinutes' },
-      DeploymentStamp: { Ref: 'DeploymentStamp' },
+      MetricPublishDelaySeconds: METRIC_PUBLISH_DELAY_SECONDS,
+      PeerRegion: { 'Fn::If': ['IsPrimaryRegion', { Ref: 'SecondaryRegion' }, { Ref: 'PrimaryRegion' }] },
+      PeerAlarmNames: [{ 'Fn::Sub': 'deployment-health-${EnvironmentSuffix}' }],
       DnsHealthCheckId: { 'Fn::If': ['EnableDnsFailover', getAtt('DnsStack', 'HealthCheckId'), { Ref: 'AWS::NoValue' }] },
-      RootTemplateHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      [RELEASE_INPUTS_PROPERTY]: expect.any(Object),
     });
   });
 
-  test('GIVEN the committed root WHEN its gate hash is recomputed THEN it is the SHA-256 of the root rendered with that property empty', () => {
-    const committed = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cfn', 'templates', `${ROOT_TEMPLATE_NAME}.json`), 'utf8')) as JsonObject;
-    expect(committed).toEqual(root);
-    const blank = JSON.parse(JSON.stringify(root)) as JsonObject;
-    ((blank.Resources as Record<string, JsonObject>)[DEPLOYMENT_GATE].Properties as JsonObject)[ROOT_TEMPLATE_HASH_PROPERTY] = '';
-    const expected = createHash('sha256').update(renderTemplate(blank)).digest('hex');
-    expect((gate.Properties as JsonObject)[ROOT_TEMPLATE_HASH_PROPERTY]).toBe(expected);
-    expect(withRootTemplateHash(root)).toEqual(root);
+  const releaseInputs = gateProps[RELEASE_INPUTS_PROPERTY] as { Templates: JsonObject; Parameters: JsonObject; MigrationsHash: string };
+
+  test('GIVEN the release inputs WHEN read THEN they are every nested template but MonitoringStack\'s, by its content-addressed URL, and the migrations\' hash', () => {
+    expect(Object.keys(releaseInputs.Templates).sort()).toEqual(nestedNames.filter((n) => n !== 'MonitoringStack').sort());
+    for (const [name, url] of Object.entries(releaseInputs.Templates)) expect(url).toEqual(res[name].Properties?.TemplateURL);
+    expect(releaseInputs.MigrationsHash).toBe(migrationsHash(readMigrationFiles()));
   });
 
-  test.each([
-    ['a nested-stack timeout', (t: JsonObject) => (((t.Resources as Record<string, JsonObject>).NetworkStack.Properties as JsonObject).TimeoutInMinutes = 16)],
-    ['a parameter default', (t: JsonObject) => (((t.Parameters as Record<string, JsonObject>).BakeMinutes as JsonObject).Default = 4)],
-    ['the description', (t: JsonObject) => (t.Description = 'changed')],
-  ])('GIVEN a root whose %s changed WHEN hashed THEN the gate property changes, so the gate runs in the StackSet-level operation', (_what, change) => {
-    const changed = JSON.parse(JSON.stringify(root)) as JsonObject;
-    change(changed);
-    const hashOf = (t: JsonObject): unknown => ((t.Resources as Record<string, JsonObject>)[DEPLOYMENT_GATE].Properties as JsonObject)[ROOT_TEMPLATE_HASH_PROPERTY];
-    expect(hashOf(withRootTemplateHash(changed))).not.toEqual(hashOf(root));
+  test('GIVEN the release inputs WHEN read THEN they name both images and every parameter a stack other than MonitoringStack takes, and no monitoring-only one', () => {
+    const named = Object.keys(releaseInputs.Parameters);
+    expect(named).toEqual(expect.arrayContaining(['PrimaryImageUri', 'SecondaryImageUri', 'VpcCidr', 'DbInstanceClass', 'ValidatorTimeoutSeconds', 'MaxTransactionAmount']));
+    for (const p of named) expect(releaseInputs.Parameters[p]).toEqual({ Ref: p });
+    const monitoringOnly = Object.keys(MonitoringParameters).filter((p) => nestedNames.filter((n) => n !== 'MonitoringStack').every((n) => !(p in ((all.get(n)?.Parameters ?? {}) as JsonObject))));
+    expect(monitoringOnly.length).toBeGreaterThan(0);
+    expect(named.filter((p) => monitoringOnly.includes(p) || p === 'BakeMinutes')).toEqual([]);
   });
 
   test('GIVEN the longest bake WHEN compared with the timeouts THEN the gate function and CloudFormation both wait past it, with a margin for the last poll and the answer', () => {
-    const longestBakeSeconds = RootParameters.BakeMinutes.MaxValue * 60;
+    const longestBakeSeconds = 10 * 60;
     expect(GATE_SERVICE_TIMEOUT_SECONDS).toBeGreaterThanOrEqual(longestBakeSeconds + 120);
     expect(computeFunctionTimeout(Exports.compute.gateFunctionArn)).toBe(GATE_SERVICE_TIMEOUT_SECONDS);
   });
@@ -271,14 +380,14 @@ describe('TapStack deployment gate', () => {
     const ws = deploymentWaves(root);
     expect(ws[ws.length - 1]).toEqual([DEPLOYMENT_GATE]);
     expect([...ancestors(DEPLOYMENT_GATE)].sort()).toEqual(Object.keys(res).filter((id) => id !== DEPLOYMENT_GATE).sort());
-    expect(asList(gate.DependsOn).sort()).toEqual(['DatabaseStack', 'NetworkStack', SCHEMA_MIGRATION, 'StorageStack']);
+    expect(asList(gate.DependsOn).sort()).toEqual(['ApiStack', 'DatabaseStack', 'EndpointsStack', 'NetworkStack', SCHEMA_MIGRATION, 'StorageStack']);
   });
 });
 
 describe('TapStack outputs', () => {
   test('GIVEN the outputs WHEN read THEN operators find the API, the DNS name, the writer endpoint parameter, the audit buckets and the alarm topic, and nothing is exported', () => {
     expect(outputs).toEqual({
-      ApiEndpoint: expect.objectContaining({ Value: getAtt('ComputeStack', 'HttpApiEndpoint') }),
+      ApiEndpoint: expect.objectContaining({ Value: getAtt('ApiStack', 'HttpApiEndpoint') }),
       ApiDomainName: expect.objectContaining({ Condition: 'EnableDnsFailover', Value: getAtt('DnsStack', 'ApiDomainName') }),
       DbWriterEndpointParameter: expect.objectContaining({ Value: { 'Fn::Sub': '/tap/${EnvironmentSuffix}/db/writer-endpoint' } }),
       AuditBucketName: expect.objectContaining({ Value: getAtt('StorageStack', 'AuditBucketName') }),
@@ -294,9 +403,8 @@ const REQUIRED_VALUES: Record<string, string> = {
   EnvironmentSuffix: 'pr-1234',
   PrimaryRegion: 'us-east-1',
   SecondaryRegion: 'eu-west-1',
-  ImageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/tap-pr-1234@sha256:${'c'.repeat(64)}`,
-  DeploymentStamp: 'd'.repeat(64),
-  ...Object.fromEntries(nestedNames.map((n) => [`${n}TemplateUrl`, `https://tap-templates.s3.us-east-1.amazonaws.com/${n}-${'e'.repeat(16)}.json`])),
+  PrimaryImageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/tap-pr-1234@sha256:${'c'.repeat(64)}`,
+  SecondaryImageUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/tap-pr-1234@sha256:${'d'.repeat(64)}`,
 };
 
 interface Scenario {
@@ -318,6 +426,13 @@ function deploy(s: Scenario): { root: ReturnType<typeof render>; nested: Map<str
     ...('DbReaderCount' in (root.Parameters as object) ? { DbReaderCount: '0' } : {}),
   };
   const region = s.region === 'primary' ? values.PrimaryRegion : values.SecondaryRegion;
+  // What the root computes per region for its nested stacks (ROOT_COMPUTED_PARAMETERS).
+  const key = (n: string): string => `arn:aws:kms:${values.SecondaryRegion}:123456789012:key/${n.repeat(8)}-1234-1234-1234-123456789012`;
+  Object.assign(values, {
+    ImageUri: s.region === 'primary' ? values.PrimaryImageUri : values.SecondaryImageUri,
+    AuditReplicaKeyArn: s.region === 'primary' ? key('a') : '',
+    SessionReplicaKeyArn: s.region === 'primary' ? key('b') : '',
+  });
   const withValues = (t: JsonObject): Deployment => {
     const declared = Object.keys((t.Parameters ?? {}) as object);
     return { region, parameters: Object.fromEntries(Object.entries(values).filter(([k]) => declared.includes(k))) };
@@ -335,10 +450,11 @@ describe.each(scenarios)('TapStack deployed in the $region region, DNS $dns, $en
   const d = deploy(s);
   const primary = s.region === 'primary';
 
-  test('WHEN rendered THEN DnsStack and the DNS output exist exactly when DNS failover is on, and everything else always', () => {
+  test('WHEN rendered THEN DnsStack and the DNS output exist exactly when DNS failover is on, the cross-region wait in the primary only, and everything else always', () => {
     const expected = nestedNames.filter((n) => n !== 'DnsStack' || s.dns);
     expect(Object.keys(d.root.resources).filter((id) => res[id].Type === 'AWS::CloudFormation::Stack').sort()).toEqual(expected.sort());
     expect(Object.keys(d.root.resources)).toEqual(expect.arrayContaining([SCHEMA_MIGRATION, DEPLOYMENT_GATE]));
+    expect(REGION_PREREQUISITES in d.root.resources).toBe(primary);
     expect('ApiDomainName' in d.root.outputs).toBe(s.dns);
     expect('DnsHealthCheckId' in (d.root.resources[DEPLOYMENT_GATE].Properties as JsonObject)).toBe(s.dns);
   });
@@ -365,10 +481,15 @@ describe.each(scenarios)('TapStack deployed in the $region region, DNS $dns, $en
   });
 
   test('WHEN rendered THEN the session global table exists only in the primary region and prod keeps an Aurora reader', () => {
-    const db = d.nested.get('DatabaseStack');
-    const ofType = (type: string): string[] => Object.entries(db?.resources ?? {}).filter(([, r]) => r.Type === type).map(([id]) => id);
-    expect(ofType('AWS::DynamoDB::GlobalTable')).toHaveLength(primary ? 1 : 0);
+    const ofType = (stack: string, type: string): string[] => Object.entries(d.nested.get(stack)?.resources ?? {}).filter(([, r]) => r.Type === type).map(([id]) => id);
+    expect(ofType('StorageStack', 'AWS::DynamoDB::GlobalTable')).toHaveLength(primary ? 1 : 0);
     // DbReaderCount is 0 in every scenario: prod still keeps a reader, dev runs the writer alone.
-    expect(ofType('AWS::RDS::DBInstance')).toHaveLength(s.environment === 'prod' ? 2 : 1);
+    expect(ofType('DatabaseStack', 'AWS::RDS::DBInstance')).toHaveLength(s.environment === 'prod' ? 2 : 1);
+  });
+
+  test('WHEN rendered THEN the image ComputeStack runs is this region\'s, and StorageStack gets replica keys in the primary only', () => {
+    const params = (id: string): JsonObject => (d.root.resources[id].Properties as JsonObject).Parameters as JsonObject;
+    expect(params('ComputeStack').ImageUri).toEqual({ Ref: primary ? 'PrimaryImageUri' : 'SecondaryImageUri' });
+    expect(params('StorageStack').AuditReplicaKeyArn).toEqual(primary ? { 'Fn::GetAtt': [REGION_PREREQUISITES, 'AuditReplicaKeyArn'] } : '');
   });
 });

@@ -1,7 +1,7 @@
-import { template, hasResourceProperties, resources, resourcesOfType, matchesPartial } from './support/template';
+import { template, hasResourceProperties, resources, resourcesOfType, matchesPartial, findValues } from './support/template';
 import { render, Deployment, Rendered } from './support/conditions';
-import { ACCESS_LOG_PREFIX, AUDIT_LIFECYCLE } from '../cfn/storage';
-import { Exports, exportNamePattern } from '../cfn/lib/names';
+import { ACCESS_LOG_PREFIX, AUDIT_LIFECYCLE, StorageParameters } from '../cfn/storage';
+import { Exports, Names, exportNamePattern } from '../cfn/lib/names';
 import { Json, JsonObject } from '../cfn/lib/template';
 
 const t = template('StorageStack');
@@ -101,7 +101,7 @@ describe('StorageStack audit bucket', () => {
     });
   });
 
-  test('GIVEN the exports WHEN read THEN bucket name, bucket ARN and key ARN are exported under the storage keys', () => {
+  test('GIVEN the exports WHEN read THEN the buckets\', the session table\'s and the keys\' values are exported under the storage keys', () => {
     const exported = Object.values((t.Outputs ?? {}) as Record<string, JsonObject>).map((o) => (o.Export as JsonObject)['Name']);
     expect(exported).toEqual(expect.arrayContaining(Object.values(Exports.storage).map((k) => ({ 'Fn::Sub': exportNamePattern(k) }))));
     expect(exported).toHaveLength(Object.keys(Exports.storage).length);
@@ -111,7 +111,7 @@ describe('StorageStack audit bucket', () => {
 describe('StorageStack replication', () => {
   const replication = (rendered: Rendered): Json | undefined => (rendered.resources.AuditBucket.Properties as JsonObject).ReplicationConfiguration;
 
-  test('GIVEN the primary region WHEN rendered THEN KMS-encrypted objects replicate to the derived secondary bucket under the secondary key alias', () => {
+  test('GIVEN the primary region WHEN rendered THEN KMS-encrypted objects replicate to the derived secondary bucket under the key the root resolved there', () => {
     expect(replication(primary)).toEqual({
       Role: { 'Fn::GetAtt': ['ReplicationRole', 'Arn'] },
       Rules: [
@@ -124,7 +124,7 @@ describe('StorageStack replication', () => {
           SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
           Destination: {
             Bucket: { 'Fn::Sub': secondaryArn },
-            EncryptionConfiguration: { ReplicaKmsKeyID: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${SecondaryRegion}:${AWS::AccountId}:alias/tap-audit-logs-${EnvironmentSuffix}' } },
+            EncryptionConfiguration: { ReplicaKmsKeyID: { Ref: 'AuditReplicaKeyArn' } },
           },
         },
       ],
@@ -160,7 +160,7 @@ describe('StorageStack replication', () => {
     expect(policy.find((s) => s.Sid === sid)).toEqual({ Sid: sid, Effect: 'Allow', Action: actions, Resource: resource });
   });
 
-  test('GIVEN the KMS statements WHEN read THEN Decrypt is limited to the source key and Encrypt to the secondary alias, both only through S3 for the audit buckets', () => {
+  test('GIVEN the KMS statements WHEN read THEN Decrypt is limited to the source key and Encrypt to the resolved secondary key, both only through S3 for the audit buckets', () => {
     expect(policy.find((s) => s.Sid === 'DecryptSourceObjects')).toEqual({
       Sid: 'DecryptSourceObjects',
       Effect: 'Allow',
@@ -175,13 +175,77 @@ describe('StorageStack replication', () => {
       Sid: 'EncryptReplicas',
       Effect: 'Allow',
       Action: 'kms:Encrypt',
-      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${SecondaryRegion}:${AWS::AccountId}:key/*' },
+      Resource: { Ref: 'AuditReplicaKeyArn' },
       Condition: {
         StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${SecondaryRegion}.amazonaws.com' } },
         StringLike: { 'kms:EncryptionContext:aws:s3:arn': [{ 'Fn::Sub': secondaryArn }, { 'Fn::Sub': `${secondaryArn}/*` }] },
-        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': { 'Fn::Sub': 'alias/tap-audit-logs-${EnvironmentSuffix}' } },
       },
     });
     expect(policy.map((s) => s.Sid)).toEqual(['ReadReplicationConfiguration', 'ReadSourceVersions', 'WriteReplicas', 'DecryptSourceObjects', 'EncryptReplicas']);
+  });
+});
+
+describe('StorageStack sessions: a global table created by the primary region', () => {
+  const table = res.SessionTable;
+  const tableProps = table.Properties ?? {};
+
+  test('GIVEN the session table WHEN built THEN it is on-demand, keyed by sessionId, expires by TTL, KMS-encrypted and deletable', () => {
+    expect(table).toMatchObject({ Type: 'AWS::DynamoDB::GlobalTable', Condition: 'IsPrimaryRegion', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    expect(tableProps).toMatchObject({
+      TableName: { 'Fn::Sub': `${Names.sessionTable}-\${EnvironmentSuffix}` },
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'sessionId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'sessionId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+  });
+
+  test("GIVEN the replicas WHEN built THEN this region and the secondary each have PITR and their own region's customer-managed key", () => {
+    const replicas = tableProps.Replicas as JsonObject[];
+    expect(replicas.map((r) => r.Region)).toEqual([{ Ref: 'AWS::Region' }, { Ref: 'SecondaryRegion' }]);
+    for (const r of replicas) expect(r.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(replicas[0].SSESpecification).toEqual({ KMSMasterKeyId: { 'Fn::GetAtt': ['SessionKey', 'Arn'] } });
+    // The secondary's own instance of this template creates the key there; the root resolves its alias to this ARN.
+    expect(replicas[1].SSESpecification).toEqual({ KMSMasterKeyId: { Ref: 'SessionReplicaKeyArn' } });
+    hasResourceProperties(t, 'AWS::KMS::Alias', { AliasName: { 'Fn::Sub': `alias/${Names.sessionKeyAlias}-\${EnvironmentSuffix}` }, TargetKeyId: { Ref: 'SessionKey' } });
+  });
+
+  test.each([
+    ['the primary region', primary, true],
+    ['the secondary region', secondary, false],
+  ])('GIVEN %s WHEN rendered THEN the session table is created: %s, and the session key always', (_where, rendered, created) => {
+    expect('SessionTable' in rendered.resources).toBe(created);
+    expect('SessionKey' in rendered.resources).toBe(true);
+  });
+
+  test.each([
+    ['the primary region', primary, { Ref: 'SessionTable' }, { 'Fn::GetAtt': ['SessionTable', 'Arn'] }],
+    [
+      'the secondary region',
+      secondary,
+      { 'Fn::Sub': `${Names.sessionTable}-\${EnvironmentSuffix}` },
+      { 'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${Names.sessionTable}-\${EnvironmentSuffix}` },
+    ],
+  ])('GIVEN %s WHEN rendered THEN the session table exports resolve to the table or its derived replica name', (_where, rendered, name, arn) => {
+    expect(rendered.outputs.SessionTableName.Value).toEqual(name);
+    expect(rendered.outputs.SessionTableArn.Value).toEqual(arn);
+    const refs = findValues(rendered as unknown as Json, (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && ('Ref' in v || 'Fn::GetAtt' in v));
+    const ids = new Set(Object.keys(rendered.resources));
+    for (const { value } of refs) {
+      const target = 'Ref' in (value as JsonObject) ? (value as JsonObject).Ref : ((value as JsonObject)['Fn::GetAtt'] as string[])[0];
+      if (typeof target === 'string' && target in res) expect({ target, exists: ids.has(target) }).toEqual({ target, exists: true });
+    }
+  });
+});
+
+describe('StorageStack replica keys: set by the root from the cross-region wait', () => {
+  test.each(Object.keys(StorageParameters))('GIVEN parameter %s WHEN validated THEN it takes a KMS key ARN (multi-Region ones too) or nothing', (name) => {
+    const pattern = new RegExp((StorageParameters as Record<string, { AllowedPattern: string }>)[name].AllowedPattern);
+    expect(pattern.test('')).toBe(true);
+    expect(pattern.test('arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab')).toBe(true);
+    expect(pattern.test('arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab')).toBe(true);
+    expect(pattern.test('arn:aws:kms:eu-west-1:123456789012:alias/tap-audit-logs-prod')).toBe(false);
+    expect(pattern.test('alias/tap-audit-logs-prod')).toBe(false);
   });
 });

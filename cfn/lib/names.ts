@@ -47,14 +47,22 @@ export const Names = {
    */
   auditKeyAlias: 'tap-audit-logs',
   /**
-   * KMS alias `alias/tap-database-<suffix>` of DatabaseStack's key in each region:
-   * the primary's session global table names the secondary replica's key by this
-   * alias ARN, and readers can scope kms:Decrypt to it (kms:ResourceAliases).
+   * KMS alias `alias/tap-database-<suffix>` of DatabaseStack's key in each region
+   * (Aurora storage, the credentials secret, the cluster logs): readers scope
+   * kms:Decrypt to it (kms:ResourceAliases).
    */
   databaseKeyAlias: 'tap-database',
+  /**
+   * KMS alias `alias/tap-sessions-<suffix>` of StorageStack's session-table key in
+   * each region: the primary's global table encrypts the secondary's replica with
+   * the key behind this alias there, and the validator scopes kms:Decrypt to it.
+   */
+  sessionKeyAlias: 'tap-sessions',
   validatorFunction: 'transaction-validator',
   migrationFunction: 'schema-migrator',
   gateFunction: 'deployment-gate',
+  /** The primary's custom resource handler that waits for the secondary region's replication targets. */
+  prerequisitesFunction: 'region-prerequisites',
   httpApi: 'transactions-api',
   alarmTopic: 'tap-alarms',
   deploymentHealthAlarm: 'deployment-health',
@@ -64,6 +72,12 @@ export const Names = {
    * cloudformation:DescribeStacks is scoped to that prefix.
    */
   stackSet: 'tap',
+  /**
+   * Bucket of each region's nested templates, `tap-templates-<suffix>-<account>-<region>`
+   * ({@link globalNamePattern}): the Pulumi program uploads into it and the root
+   * builds each TemplateURL from it, so no region's URL is ever a parameter.
+   */
+  templateBucket: 'tap-templates',
 } as const;
 
 /**
@@ -111,14 +125,20 @@ export const Exports = {
     privateSubnet2Id: 'PrivateSubnet2Id',
     privateSubnet3Id: 'PrivateSubnet3Id',
     privateSubnetIds: 'PrivateSubnetIds',
+    privateRouteTableId: 'PrivateRouteTableId',
     lambdaSecurityGroupId: 'LambdaSecurityGroupId',
     databaseSecurityGroupId: 'DatabaseSecurityGroupId',
+  },
+  endpoints: {
     endpointSecurityGroupId: 'EndpointSecurityGroupId',
   },
   storage: {
     auditBucketName: 'AuditBucketName',
     auditBucketArn: 'AuditBucketArn',
     auditKeyArn: 'AuditKeyArn',
+    sessionTableName: 'SessionTableName',
+    sessionTableArn: 'SessionTableArn',
+    sessionKeyArn: 'SessionKeyArn',
   },
   database: {
     writerEndpoint: 'DbWriterEndpoint',
@@ -126,9 +146,11 @@ export const Exports = {
     clusterIdentifier: 'DbClusterIdentifier',
     clusterArn: 'DbClusterArn',
     secretArn: 'DbSecretArn',
-    sessionTableName: 'SessionTableName',
-    sessionTableArn: 'SessionTableArn',
     kmsKeyArn: 'DatabaseKmsKeyArn',
+  },
+  api: {
+    httpApiId: 'HttpApiId',
+    httpApiEndpoint: 'HttpApiEndpoint',
   },
   compute: {
     validatorFunctionArn: 'ValidatorFunctionArn',
@@ -137,8 +159,7 @@ export const Exports = {
     migrationFunctionName: 'MigrationFunctionName',
     gateFunctionArn: 'GateFunctionArn',
     gateFunctionName: 'GateFunctionName',
-    httpApiId: 'HttpApiId',
-    httpApiEndpoint: 'HttpApiEndpoint',
+    prerequisitesFunctionArn: 'PrerequisitesFunctionArn',
   },
   monitoring: {
     alarmTopicArn: 'AlarmTopicArn',
@@ -186,8 +207,8 @@ export const IAM_ROLE_PATH_PATTERN = iamRolePath(`\${${SUFFIX}}`);
 /**
  * Purposes of the alarms that fail a deployment: MonitoringStack's composite
  * `deployment-health-<suffix>`, then its members. The root hands their names to the
- * deployment gate (output `GatedAlarmNames`), and the gate's role may read these alarms
- * only (ComputeStack). MonitoringStack builds the composite's rule from the members listed here.
+ * deployment gate (output `GatedAlarmNames`); MonitoringStack builds the composite's
+ * rule from the members listed here.
  */
 export const GATED_ALARM_PURPOSES = [
   Names.deploymentHealthAlarm,

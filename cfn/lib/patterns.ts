@@ -74,8 +74,8 @@ export const logsKeyService = (logGroups = '*') => ({
   condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub(arnPattern('logs', `log-group:${logGroups}`)) } },
 });
 
-/** A log group encrypted with `keyArn`, retention from the shared LogRetentionDays parameter. */
-export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: unknown, keyArn: unknown): string {
+/** A log group encrypted with `keyArn`, retention from the shared LogRetentionDays parameter; `condition` as for its owner. */
+export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: unknown, keyArn: unknown, condition?: string): string {
   return t.resource(
     id,
     new Logs.LogGroup({
@@ -85,6 +85,7 @@ export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: 
       Tags: tags(),
     }),
     {
+      condition,
       deletionPolicy: 'Delete',
       // cfn-guard cannot resolve the Ref; CT.CLOUDWATCH.PR.2 holds for every value the parameter accepts.
       guardSuppressions: {

@@ -129,6 +129,13 @@ export class TemplateBuilder {
     return this.resources.has(id);
   }
 
+  /** The properties of a resource declared earlier, as they will be rendered; throws for an unknown ID. */
+  resourceProperties(id: string): JsonObject {
+    const r = this.resources.get(id);
+    if (r === undefined) throw new Error(`${this.name}: no resource ${id}`);
+    return canonicalize(JSON.parse(JSON.stringify(r.Properties ?? {})) as Json) as JsonObject;
+  }
+
   /** Canonical JSON object of the template. */
   toJSON(): JsonObject {
     const doc: Record<string, unknown> = {

@@ -8,7 +8,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { contextHash } from '../../components/contextHash';
 import { administrationPolicy, administrationTrustPolicy, executionRolePolicy, executionTrustPolicy } from '../../components/executionPolicy';
 import { IMAGE_PLATFORM, LAMBDA_DIR } from '../../components/lambdaImage';
-import { DEPLOYMENT_STAMP_PARAMETER, IMAGE_URI_PARAMETER, staleTemplatesProblem } from '../../components/stackSetParameters';
+import { PRIMARY_IMAGE_PARAMETER, SECONDARY_IMAGE_PARAMETER, secondaryArtifactsProblem } from '../../components/stackSetParameters';
+import { OPERATION_PREFERENCES } from '../../components/transactionStackSet';
 import {
   TEMPLATES_DIR,
   parseTemplate,
@@ -18,7 +19,7 @@ import {
   templateParameters,
   templateResourceTypes,
 } from '../../components/templates';
-import { MOCK_ACCOUNT, ProgramRun, ROOT, RecordedResource, STACKS, ofType, only, runProgram, secondaryOutputs, sha } from './support/program';
+import { MOCK_ACCOUNT, ProgramRun, ROOT, RecordedResource, STACKS, ofType, only, runProgram, runProgramExpectingError, secondaryOutputs, sha } from './support/program';
 
 const T = {
   repository: 'aws:ecr/repository:Repository',
@@ -35,7 +36,8 @@ const T = {
   role: 'aws:iam/role:Role',
   rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
   stackSet: 'aws:cloudformation/stackSet:StackSet',
-  instance: 'aws:cloudformation/stackSetInstance:StackSetInstance',
+  instances: 'aws:cloudformation/stackInstances:StackInstances',
+  singleInstance: 'aws:cloudformation/stackSetInstance:StackSetInstance',
   stackReference: 'pulumi:pulumi:StackReference',
 } as const;
 
@@ -55,11 +57,6 @@ beforeAll(async () => {
   for (const stack of STACKS) runs[stack] = await runProgram(stack);
 });
 
-const instanceIn = (r: ProgramRun, region: string): RecordedResource => {
-  const found = ofType(r, T.instance).filter((i) => i.inputs.stackSetInstanceRegion === region);
-  if (found.length !== 1) throw new Error(`expected one instance in ${region}, found ${found.length}`);
-  return found[0];
-};
 const json = (text: unknown): unknown => JSON.parse(String(text));
 /** How the Pulumi SDK marks a secret value on the wire. */
 const SECRET_SIGNATURE = pulumi.runtime.specialSigKey;
@@ -155,9 +152,11 @@ describe.each([
     );
   });
 
-  test('GIVEN the uploads WHEN checked as the primary checks the secondary\'s THEN none is stale: the keys uploaded are the keys expected', () => {
-    const uploaded = run(stack).outputs.templateUrls as Record<string, string>;
-    expect(staleTemplatesProblem(region, uploaded, templates.nested, `organization/tap/${stack}`)).toBeUndefined();
+  test('GIVEN the uploads WHEN checked as the primary checks the secondary\'s THEN they are exactly what the root template reads: the derived bucket, the committed keys', () => {
+    const { imageUri, templateUrls } = run(stack).outputs;
+    expect(
+      secondaryArtifactsProblem({ stack: `organization/tap/${stack}`, region, accountId: MOCK_ACCOUNT, environmentSuffix: 'prod', outputs: { imageUri, templateUrls }, nested: templates.nested }),
+    ).toBeUndefined();
   });
 
   test('GIVEN every resource WHEN inspected THEN it is a child of a tap component (the StackReference aside)', () => {
@@ -174,7 +173,7 @@ describe.each([
 });
 
 describe('prod-eu: the secondary declares no StackSet', () => {
-  test.each([T.stackSet, T.instance, T.role, T.rolePolicy, T.stackReference])('GIVEN prod-eu WHEN run THEN it declares no %s', (type) => {
+  test.each([T.stackSet, T.instances, T.singleInstance, T.role, T.rolePolicy, T.stackReference])('GIVEN prod-eu WHEN run THEN it declares no %s', (type) => {
     expect(ofType(run('prod-eu'), type)).toEqual([]);
   });
 
@@ -232,14 +231,10 @@ describe('prod-us: the StackSet', () => {
     });
   });
 
-  test('GIVEN the StackSet WHEN updated THEN regions go one at a time, secondary first, and the first failure stops it', () => {
-    expect(stackSet().inputs.operationPreferences).toEqual({
-      regionConcurrencyType: 'SEQUENTIAL',
-      regionOrders: ['eu-west-1', 'us-east-1'],
-      failureToleranceCount: 0,
-      maxConcurrentCount: 1,
-    });
-    expect(stackSet().options.customTimeouts?.update).toBe('120m');
+  test('GIVEN the StackSet WHEN updated THEN both regions go in one operation, in parallel, and the first failure fails it', () => {
+    expect(stackSet().inputs.operationPreferences).toEqual({ regionConcurrencyType: 'PARALLEL', failureToleranceCount: 0, maxConcurrentCount: 1 });
+    expect(OPERATION_PREFERENCES).toEqual(stackSet().inputs.operationPreferences);
+    expect(stackSet().options.customTimeouts?.update).toBe('60m');
   });
 
   test('GIVEN the root template WHEN the StackSet is declared THEN it sets every root parameter, configuration first', () => {
@@ -248,62 +243,96 @@ describe('prod-us: the StackSet', () => {
     const expected = { EnvironmentSuffix: 'prod', EnvironmentType: 'prod', PrimaryRegion: 'us-east-1', SecondaryRegion: 'eu-west-1', CostCenter: 'payments' };
     for (const [name, value] of Object.entries(expected)) if (declares(name)) expect(parameters[name]).toBe(value);
   });
+
+  test('GIVEN both regions\' images WHEN the StackSet is declared THEN each is a StackSet-level parameter the root picks by region', () => {
+    const parameters = stackSet().inputs.parameters as Record<string, string>;
+    expect(parameters[PRIMARY_IMAGE_PARAMETER]).toBe(run('prod-us').outputs.imageUri);
+    expect(parameters[SECONDARY_IMAGE_PARAMETER]).toBe(secondary.imageUri);
+  });
 });
 
-describe('prod-us: one stack instance per region', () => {
-  test.each([
-    ['eu-west-1', secondary.imageUri, secondary.templateUrls],
-    ['us-east-1', undefined, undefined],
-  ])('GIVEN the %s instance WHEN declared THEN its overrides are that region\'s image, template URLs and DeploymentStamp', (region, image, urls) => {
-    const r = run('prod-us');
-    const overrides = instanceIn(r, region).inputs.parameterOverrides as Record<string, string>;
-    const expectedImage = image ?? (r.outputs.imageUri as string);
-    const expectedUrls = urls ?? (r.outputs.templateUrls as Record<string, string>);
-    for (const name of templates.nested.map((f) => f.name)) {
-      if (declares(`${name}TemplateUrl`)) expect(overrides[`${name}TemplateUrl`]).toBe(expectedUrls[name]);
-    }
-    expect(overrides[IMAGE_URI_PARAMETER]).toBe(declares(IMAGE_URI_PARAMETER) ? expectedImage : undefined);
-    const stamps = r.outputs.deploymentStamps as Record<string, string>;
-    expect(stamps[region]).toMatch(/^[a-f0-9]{64}$/);
-    expect(overrides[DEPLOYMENT_STAMP_PARAMETER]).toBe(declares(DEPLOYMENT_STAMP_PARAMETER) ? stamps[region] : undefined);
-    expect(Object.values(overrides).every((v) => !v.includes(region === 'us-east-1' ? 'eu-west-1' : 'us-east-1'))).toBe(true);
-  });
+describe('prod-us: the stack instances', () => {
+  const instances = (): RecordedResource => only(run('prod-us'), T.instances);
 
-  test.each(['eu-west-1', 'us-east-1'])('GIVEN the %s instance WHEN declared THEN it targets the caller account, one region at a time, with timeouts fit for Aurora', (region) => {
-    const instance = instanceIn(run('prod-us'), region);
-    expect(instance.inputs).toMatchObject({
+  test('GIVEN the instances WHEN declared THEN one resource creates both regions in one operation, in parallel, in the caller account', () => {
+    expect(instances().inputs).toMatchObject({
       stackSetName: 'tap-prod',
-      accountId: MOCK_ACCOUNT,
-      stackSetInstanceRegion: region,
+      accounts: [MOCK_ACCOUNT],
+      regions: ['us-east-1', 'eu-west-1'],
       callAs: 'SELF',
-      operationPreferences: { regionConcurrencyType: 'SEQUENTIAL', failureToleranceCount: 0, maxConcurrentCount: 1 },
+      operationPreferences: { regionConcurrencyType: 'PARALLEL', failureToleranceCount: 0, maxConcurrentCount: 1 },
     });
-    expect(instance.options.customTimeouts).toEqual({ create: '60m', update: '60m', delete: '60m' });
+    expect(ofType(run('prod-us'), T.singleInstance)).toEqual([]);
   });
 
-  test('GIVEN the instances WHEN ordered THEN the primary depends on the secondary, both on the StackSet, and never the reverse', () => {
+  test('GIVEN the instances WHEN declared THEN none carries a parameter override: every value is the StackSet\'s', () => {
+    expect(instances().inputs.parameterOverrides).toBeUndefined();
+  });
+
+  test('GIVEN the instances WHEN ordered THEN they wait for the StackSet only: no region waits for another', () => {
     const r = run('prod-us');
-    const stackSetName = only(r, T.stackSet).name;
-    const primary = instanceIn(r, 'us-east-1');
-    const secondaryInstance = instanceIn(r, 'eu-west-1');
-    expect(primary.options.dependsOn).toEqual(expect.arrayContaining([stackSetName, secondaryInstance.name]));
-    expect(secondaryInstance.options.dependsOn).toContain(stackSetName);
-    expect(secondaryInstance.options.dependsOn).not.toContain(primary.name);
+    expect(instances().options.dependsOn).toEqual([only(r, T.stackSet).name]);
+    expect(instances().options.customTimeouts).toEqual({ create: '60m', update: '60m', delete: '60m' });
   });
 
   test('GIVEN prod-us WHEN run THEN it reads the secondary through the configured StackReference', () => {
     expect(only(run('prod-us'), T.stackReference).inputs.name).toBe('organization/tap/prod-eu');
   });
 
-  test('GIVEN prod-us WHEN run THEN its outputs name the StackSet, the instances, and both regions\' images and template URLs', () => {
+  test('GIVEN prod-us WHEN run THEN its outputs name the StackSet, the instances and both regions\' images', () => {
     const { outputs } = run('prod-us');
     expect(outputs).toMatchObject({
       stackSetName: 'tap-prod',
       stackSetId: expect.stringMatching(/^tap-prod:/),
       instanceIds: { 'us-east-1': `tap-prod,${MOCK_ACCOUNT},us-east-1`, 'eu-west-1': `tap-prod,${MOCK_ACCOUNT},eu-west-1` },
       imageUris: { 'us-east-1': outputs.imageUri, 'eu-west-1': secondary.imageUri },
-      templateUrlsByRegion: { 'us-east-1': outputs.templateUrls, 'eu-west-1': secondary.templateUrls },
     });
+  });
+});
+
+describe('prod-us: an image change', () => {
+  const prebuilt = (what: string): string => `${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/tap-lambda-prod@sha256:${sha(what)}`;
+
+  test('GIVEN a new image in either region WHEN run THEN only StackSet-level parameters change, never the instances', async () => {
+    const before = await runProgram('prod-us', { config: { 'tap:imageUri': prebuilt('release 1') } });
+    const newSecondary = { ...secondaryOutputs(), imageUri: `${MOCK_ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/tap-lambda-prod@sha256:${sha('release 2 eu')}` };
+    const after = await runProgram('prod-us', { config: { 'tap:imageUri': prebuilt('release 2') }, secondary: newSecondary });
+    const params = (r: ProgramRun): Record<string, string> => only(r, T.stackSet).inputs.parameters as Record<string, string>;
+    const changed = Object.keys(params(after)).filter((k) => params(after)[k] !== params(before)[k]).sort();
+    expect(changed).toEqual([PRIMARY_IMAGE_PARAMETER, SECONDARY_IMAGE_PARAMETER].sort());
+    expect(only(after, T.instances).inputs).toEqual(only(before, T.instances).inputs);
+    expect(only(after, T.stackSet).inputs.templateBody).toBe(only(before, T.stackSet).inputs.templateBody);
+  });
+});
+
+/** Everything a failed run registered, but the read-only StackReference (a read, not a resource of this stack). */
+const registered = (resources: readonly RecordedResource[]): string[] => resources.filter((r) => r.type !== T.stackReference).map((r) => `${r.type} ${r.name}`);
+
+describe('prod-us: the program fails before it changes anything', () => {
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['prod-eu was never deployed (no outputs)', {}, /^organization\/tap\/prod-eu has not been deployed \(its stack exports no imageUri and no templateUrls\): run `pulumi up -s organization\/tap\/prod-eu` first, then this stack again\.$/],
+    [
+      'prod-eu uploaded other templates',
+      { ...secondaryOutputs(), templateUrls: { ...(secondaryOutputs().templateUrls as Record<string, string>), NetworkStack: `https://tap-templates-prod-${MOCK_ACCOUNT}-eu-west-1.s3.eu-west-1.amazonaws.com/templates/NetworkStack-0000000000000000.json` } },
+      /^Secondary region eu-west-1 \(organization\/tap\/prod-eu\): it has not uploaded the committed version of NetworkStack \(it has NetworkStack-0000000000000000\.json, expected NetworkStack-[0-9a-f]{16}\.json in tap-templates-prod-210987654321-eu-west-1\): run `pulumi up -s organization\/tap\/prod-eu` first, then this stack again\.$/,
+    ],
+    [
+      'prod-eu pushed its image to another region',
+      { ...secondaryOutputs(), imageUri: `${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/tap-lambda-prod@sha256:${sha('x')}` },
+      /^Secondary region eu-west-1 \(organization\/tap\/prod-eu\): its imageUri ".*" is not an image of 210987654321\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/tap-lambda-prod pinned by digest: run/,
+    ],
+  ])('GIVEN %s WHEN prod-us runs THEN it fails with one message naming the fix, and registers nothing', async (_what, outputs, message) => {
+    const failed = await runProgramExpectingError('prod-us', { secondary: outputs });
+    expect(failed.error).toBeInstanceOf(Error);
+    expect(pulumi.RunError.isInstance(failed.error)).toBe(true); // printed without a stack trace
+    expect(failed.error.message).toMatch(message);
+    expect(registered(failed.resources)).toEqual([]);
+  });
+
+  test('GIVEN a configured value the template refuses WHEN prod-us runs THEN it fails naming the parameter, before any resource or StackReference', async () => {
+    const failed = await runProgramExpectingError('prod-us', { config: { 'tap:alarmEmail': 'not an address' } });
+    expect(failed.error.message).toMatch(/alarmEmail|AlarmEmail/);
+    expect(failed.resources).toEqual([]);
   });
 });
 
@@ -316,7 +345,7 @@ describe('prod-us: variants', () => {
     expect(r.calls.map((c) => c.token)).not.toContain('aws:ecr/getAuthorizationToken:getAuthorizationToken');
     expect(only(r, T.repository).inputs.name).toBe('tap-lambda-prod');
     expect(r.outputs.imageUri).toBe(prebuilt);
-    if (declares(IMAGE_URI_PARAMETER)) expect((instanceIn(r, 'us-east-1').inputs.parameterOverrides as Record<string, string>)[IMAGE_URI_PARAMETER]).toBe(prebuilt);
+    expect((only(r, T.stackSet).inputs.parameters as Record<string, string>)[PRIMARY_IMAGE_PARAMETER]).toBe(prebuilt);
   });
 
   test('GIVEN existing StackSet roles WHEN run THEN no role is created and the StackSet uses the configured ones', async () => {

@@ -5,15 +5,12 @@ import { ROOT_TEMPLATE_NAME } from '../../cfn/stacks';
 import { Names } from '../../cfn/lib/names';
 import { stackSetName } from '../../components/names';
 import {
-  DEPLOYMENT_STAMP_PARAMETER,
+  ARTIFACT_PARAMETERS,
   StackSetParameterError,
-  artifactProblems,
-  deploymentStamp,
   parameterValueProblem,
   parametersWithoutValue,
   planParameters,
-  regionalParameterNames,
-  staleTemplatesProblem,
+  secondaryArtifactsProblem,
 } from '../../components/stackSetParameters';
 import {
   ROOT_TEMPLATE,
@@ -31,7 +28,6 @@ import { fixtureRoot, writeFixtureTemplates } from './support/fixtures';
 
 const ACCOUNT = '210987654321';
 const image = (region: string, seed = 'x'): string => `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/tap-lambda-prod@sha256:${sha256(seed)}`;
-const url = (region: string, name: string): string => templateUrl(`tap-templates-prod-${ACCOUNT}-${region}`, region, `templates/${name}-0123456789abcdef.json`);
 
 describe('templates: the committed set', () => {
   test('GIVEN the program and the generators WHEN compared THEN they name the same root template and StackSet prefix', () => {
@@ -86,26 +82,25 @@ describe('templates: capabilities', () => {
 describe('templates: root parameters', () => {
   test('GIVEN the fixture root WHEN read THEN every parameter comes with its Default as text and its constraints', () => {
     const params = templateParameters(fixtureRoot() as never);
-    expect(params.map((p) => p.name)).toEqual(['AlarmEmail', 'AppStackTemplateUrl', 'BakeMinutes', 'DeploymentStamp', 'EnvironmentSuffix', 'ImageUri', 'PrimaryRegion', 'SecondaryRegion']);
-    expect(params.find((p) => p.name === 'BakeMinutes')).toEqual({ name: 'BakeMinutes', type: 'Number', default: '3', minValue: 0, maxValue: 10 });
+    expect(params.map((p) => p.name)).toEqual(['AlarmEmail', 'BakeMinutes', 'EnvironmentSuffix', 'PrimaryImageUri', 'PrimaryRegion', 'SecondaryImageUri', 'SecondaryRegion']);
+    expect(params.find((p) => p.name === 'BakeMinutes')).toEqual({ name: 'BakeMinutes', type: 'String', default: 'auto', allowedPattern: '^(auto|[0-9]|10)$' });
     expect(params.find((p) => p.name === 'AlarmEmail')?.default).toBe('');
   });
 
-  test('GIVEN the committed root WHEN read THEN each of its TemplateUrl parameters belongs to a committed nested template', () => {
-    const set = readTemplates();
-    const urls = templateParameters(parseTemplate(set.root)).map((p) => p.name).filter((n) => n.endsWith('TemplateUrl'));
-    expect(urls.length).toBeGreaterThan(0);
-    const regional = regionalParameterNames(set.nested.map((t) => t.name));
-    expect(urls.filter((n) => !regional.includes(n))).toEqual([]);
+  test('GIVEN the committed root WHEN read THEN the only parameters without a Default that configuration cannot fill are the two images', () => {
+    const params = templateParameters(parseTemplate(readTemplates().root));
+    const configured = new Set(['EnvironmentSuffix', 'PrimaryRegion', 'SecondaryRegion']);
+    expect(parametersWithoutValue(params, configured).sort()).toEqual([...ARTIFACT_PARAMETERS].sort());
   });
 
-  test('GIVEN nested templates WHEN their regional parameters are named THEN they are ImageUri, DeploymentStamp and one TemplateUrl each', () => {
-    expect(regionalParameterNames(['NetworkStack', 'AppStack'])).toEqual(['AppStackTemplateUrl', 'DeploymentStamp', 'ImageUri', 'NetworkStackTemplateUrl']);
+  test('GIVEN the committed root WHEN read THEN no parameter is a per-region value: no template URL, no stamp, no single image', () => {
+    const names = templateParameters(parseTemplate(readTemplates().root)).map((p) => p.name);
+    expect(names.filter((n) => /TemplateUrl$|^DeploymentStamp$|^ImageUri$/.test(n))).toEqual([]);
   });
 
   test('GIVEN parameters without a Default WHEN some have no source THEN exactly those are reported', () => {
     const params = templateParameters(fixtureRoot({ LicenseKey: { Type: 'String' } }) as never);
-    const available = new Set(['EnvironmentSuffix', 'PrimaryRegion', 'SecondaryRegion', ...regionalParameterNames(['AppStack'])]);
+    const available = new Set(['EnvironmentSuffix', 'PrimaryRegion', 'SecondaryRegion', ...ARTIFACT_PARAMETERS]);
     expect(parametersWithoutValue(params, available)).toEqual(['LicenseKey']);
   });
 
@@ -128,84 +123,25 @@ describe('templates: root parameters', () => {
   });
 });
 
-describe('templates: DeploymentStamp', () => {
-  const templates = [
-    { name: 'TapStack', body: 'root' },
-    { name: 'AppStack', body: 'app' },
-  ];
-  const params = { A: '1', B: '2' };
-
-  test('GIVEN the same templates and values in any order WHEN stamped THEN the stamp is the same', () => {
-    expect(deploymentStamp([...templates].reverse(), { B: '2', A: '1' })).toBe(deploymentStamp(templates, params));
-  });
-
-  test.each<[string, () => string]>([
-    ['a template body', () => deploymentStamp([templates[0], { name: 'AppStack', body: 'app2' }], params)],
-    ['a parameter value', () => deploymentStamp(templates, { ...params, B: '3' })],
-    ['a new parameter', () => deploymentStamp(templates, { ...params, C: '' })],
-    ['a template name', () => deploymentStamp([templates[0], { name: 'OtherStack', body: 'app' }], params)],
-  ])('GIVEN a change of %s WHEN stamped THEN the stamp changes', (_case, changed) => {
-    expect(changed()).not.toBe(deploymentStamp(templates, params));
-  });
-
-  test('GIVEN a previous stamp among the values WHEN stamped THEN it is ignored (a stamp never feeds itself)', () => {
-    expect(deploymentStamp(templates, { ...params, [DEPLOYMENT_STAMP_PARAMETER]: 'old' })).toBe(deploymentStamp(templates, params));
-  });
-
-  test('GIVEN values WHEN stamped THEN the stamp is a sha256 in hex', () => {
-    expect(deploymentStamp(templates, params)).toMatch(/^[a-f0-9]{64}$/);
-  });
-});
-
-describe('templates: parameter plan per region', () => {
+describe('templates: the StackSet-level parameter plan', () => {
   const dir = writeFixtureTemplates();
   const set = readTemplates(dir);
   const parameters = templateParameters(parseTemplate(set.root));
   const shared = { EnvironmentSuffix: 'prod', PrimaryRegion: 'us-east-1', SecondaryRegion: 'eu-west-1', AlarmEmail: undefined, BakeMinutes: '5' };
-  /** Where each region's stack uploaded the fixture's AppStack.json: the committed version. */
-  const current = (region: string): string => templateUrl(`tap-templates-prod-${ACCOUNT}-${region}`, region, templateObjectKey(set.nested[0]));
-  const regions = [
-    { region: 'us-east-1', artifacts: { imageUri: image('us-east-1', 'us'), templateUrls: { AppStack: current('us-east-1') } } },
-    { region: 'eu-west-1', stack: 'organization/tap/prod-eu', artifacts: { imageUri: image('eu-west-1', 'eu'), templateUrls: { AppStack: current('eu-west-1') } } },
-  ];
-  const plan = planParameters({ parameters, shared, regions, templates: [set.root, ...set.nested] });
+  const images = { primary: image('us-east-1', 'us'), secondary: image('eu-west-1', 'eu') };
 
-  test('GIVEN both regions WHEN planned THEN the StackSet sets every root parameter, Defaults included, with the primary region values', () => {
-    expect(Object.keys(plan.stackSet).sort()).toEqual(parameters.map((p) => p.name).sort());
-    expect(plan.stackSet).toMatchObject({ EnvironmentSuffix: 'prod', BakeMinutes: '5', AlarmEmail: '', ImageUri: image('us-east-1', 'us'), AppStackTemplateUrl: current('us-east-1') });
+  test('GIVEN both images WHEN planned THEN the StackSet sets every root parameter, Defaults included, and each region\'s image', () => {
+    const plan = planParameters({ parameters, shared, images });
+    expect(Object.keys(plan).sort()).toEqual(parameters.map((p) => p.name).sort());
+    expect(plan).toMatchObject({ EnvironmentSuffix: 'prod', BakeMinutes: '5', AlarmEmail: '', PrimaryImageUri: images.primary, SecondaryImageUri: images.secondary });
   });
 
-  test.each([['us-east-1', 'us'], ['eu-west-1', 'eu']])('GIVEN %s WHEN planned THEN its overrides are its own image, template URLs and stamp, and nothing shared', (region, seed) => {
-    expect(plan.overrides[region]).toEqual({ ImageUri: image(region, seed), AppStackTemplateUrl: current(region), DeploymentStamp: plan.stamps[region] });
-  });
-
-  test('GIVEN both regions WHEN planned THEN each stamp hashes that region\'s values and the two differ', () => {
-    const usValues = Object.fromEntries(Object.entries(plan.stackSet).filter(([k]) => k !== DEPLOYMENT_STAMP_PARAMETER));
-    expect(plan.stamps['us-east-1']).toBe(deploymentStamp([set.root, ...set.nested], usValues));
-    expect(plan.stamps['eu-west-1']).not.toBe(plan.stamps['us-east-1']);
-  });
-
-  test('GIVEN a missing template URL and a bad value WHEN planned THEN one error names both, per region', () => {
-    const broken = [{ region: 'eu-west-1', artifacts: { imageUri: image('eu-west-1'), templateUrls: {} } }];
-    const attempt = () => planParameters({ parameters, shared: { ...shared, BakeMinutes: '11' }, regions: broken, templates: [set.root] });
+  test('GIVEN a missing value and a bad value WHEN planned THEN one error names both', () => {
+    const params = templateParameters(fixtureRoot({ LicenseKey: { Type: 'String' } }) as never);
+    const attempt = () => planParameters({ parameters: params, shared: { ...shared, BakeMinutes: '11' }, images });
     expect(attempt).toThrow(StackSetParameterError);
-    expect(attempt).toThrow(/AppStackTemplateUrl \(eu-west-1\): has no Default and no value; no template AppStack\.json was uploaded/);
-    expect(attempt).toThrow(/BakeMinutes \(eu-west-1\): 11 is above the maximum 10/);
-  });
-
-  test.each<[string, { imageUri: string; templateUrls: Record<string, string> }, RegExp]>([
-    ['an image of another region', { imageUri: image('us-east-1'), templateUrls: {} }, /^ImageUri \(eu-west-1\): .* is not an image in eu-west-1's registry$/],
-    ['a template URL of another region', { imageUri: image('eu-west-1'), templateUrls: { AppStack: url('us-east-1', 'AppStack') } }, /^AppStackTemplateUrl \(eu-west-1\): .* is not an object in a eu-west-1 bucket$/],
-  ])('GIVEN %s WHEN checked THEN the region mismatch is named', (_case, artifacts, expected) => {
-    expect(artifactProblems('eu-west-1', artifacts)).toEqual([expect.stringMatching(expected)]);
-  });
-
-  test('GIVEN a secondary that uploaded an older AppStack WHEN planned THEN the error names it and says which stack to update first', () => {
-    const stale = [regions[0], { ...regions[1], artifacts: { ...regions[1].artifacts, templateUrls: { AppStack: url('eu-west-1', 'AppStack') } } }];
-    const attempt = () => planParameters({ parameters, shared, regions: stale, templates: [set.root, ...set.nested] });
-    expect(attempt).toThrow(StackSetParameterError);
-    expect(attempt).toThrow(/Nested templates \(eu-west-1\): organization\/tap\/prod-eu has not uploaded the committed version of AppStack .*; run `pulumi up -s organization\/tap\/prod-eu` first/);
-    expect(attempt).not.toThrow(/\(us-east-1\)/);
+    expect(attempt).toThrow(/LicenseKey: has no Default and no value/);
+    expect(attempt).toThrow(/BakeMinutes: "11" does not match/);
   });
 
   test('GIVEN a parameter problem WHEN thrown THEN it is a RunError, which pulumi prints without a stack trace', () => {
@@ -213,41 +149,48 @@ describe('templates: parameter plan per region', () => {
   });
 });
 
-describe('templates: uploads that are not the committed ones', () => {
+describe('templates: what the secondary staged', () => {
   const nested = [
     { name: 'ComputeStack', body: '{"compute":2}\n' },
     { name: 'DnsStack', body: '{"dns":1}\n' },
     { name: 'NetworkStack', body: '{"network":1}\n' },
   ];
-  const at = (key: string): string => templateUrl(`tap-templates-prod-${ACCOUNT}-eu-west-1`, 'eu-west-1', key);
+  const BUCKET = `tap-templates-prod-${ACCOUNT}-eu-west-1`;
+  const at = (key: string, bucket = BUCKET): string => templateUrl(bucket, 'eu-west-1', key);
   const uploaded = Object.fromEntries(nested.map((f) => [f.name, at(templateObjectKey(f))]));
   const committed = (name: string): string => path.basename(templateObjectKey(nested.find((f) => f.name === name) ?? nested[0]));
   const older = (name: string): string => `${name}-${sha256('older').slice(0, 16)}.json`;
   const STACK = 'organization/tap/prod-eu';
+  const FIX = `run \`pulumi up -s ${STACK}\` first, then this stack again.`;
+  const check = (outputs: Record<string, unknown>): string | undefined =>
+    secondaryArtifactsProblem({ stack: STACK, region: 'eu-west-1', accountId: ACCOUNT, environmentSuffix: 'prod', outputs, nested });
 
-  test.each<[string, Record<string, string>, string | undefined, string | undefined]>([
-    ['every template at its committed key', uploaded, STACK, undefined],
-    ['every template at its committed key in another bucket', Object.fromEntries(nested.map((f) => [f.name, templateUrl('other', 'eu-west-1', templateObjectKey(f))])), STACK, undefined],
-    ['templates the committed set no longer has', { ...uploaded, RemovedStack: at('templates/RemovedStack-0123456789abcdef.json') }, STACK, undefined],
+  test.each<[string, Record<string, unknown>, string | undefined]>([
+    ['every template at its committed key in the derived bucket', { imageUri: image('eu-west-1'), templateUrls: uploaded }, undefined],
+    ['templates the committed set no longer has', { imageUri: image('eu-west-1'), templateUrls: { ...uploaded, RemovedStack: at('templates/RemovedStack-0123456789abcdef.json') } }, undefined],
+    ['no outputs at all (never deployed)', {}, `${STACK} has not been deployed (its stack exports no imageUri and no templateUrls): ${FIX}`],
+    ['no image yet', { templateUrls: uploaded }, `${STACK} has not been deployed (its stack exports no imageUri): ${FIX}`],
     [
       'one older template',
-      { ...uploaded, NetworkStack: at(`templates/${older('NetworkStack')}`) },
-      STACK,
-      `Nested templates (eu-west-1): ${STACK} has not uploaded the committed version of NetworkStack (it has ${older('NetworkStack')}, expected ${committed('NetworkStack')}); run \`pulumi up -s ${STACK}\` first, then this stack again`,
+      { imageUri: image('eu-west-1'), templateUrls: { ...uploaded, NetworkStack: at(`templates/${older('NetworkStack')}`) } },
+      `Secondary region eu-west-1 (${STACK}): it has not uploaded the committed version of NetworkStack (it has ${older('NetworkStack')}, expected ${committed('NetworkStack')} in ${BUCKET}): ${FIX}`,
     ],
     [
       'two older templates and a missing one',
-      { ComputeStack: at(`templates/${older('ComputeStack')}`), NetworkStack: at(`templates/${older('NetworkStack')}`) },
-      STACK,
-      `Nested templates (eu-west-1): ${STACK} has not uploaded the committed version of ComputeStack (it has ${older('ComputeStack')}, expected ${committed('ComputeStack')}), DnsStack (none), NetworkStack (it has ${older('NetworkStack')}, expected ${committed('NetworkStack')}); run \`pulumi up -s ${STACK}\` first, then this stack again`,
+      { imageUri: image('eu-west-1'), templateUrls: { ComputeStack: at(`templates/${older('ComputeStack')}`), NetworkStack: at(`templates/${older('NetworkStack')}`) } },
+      `Secondary region eu-west-1 (${STACK}): it has not uploaded the committed version of ComputeStack (it has ${older('ComputeStack')}, expected ${committed('ComputeStack')} in ${BUCKET}), DnsStack (none), NetworkStack (it has ${older('NetworkStack')}, expected ${committed('NetworkStack')} in ${BUCKET}): ${FIX}`,
     ],
     [
-      'a missing template and no stack name',
-      { ComputeStack: uploaded.ComputeStack, NetworkStack: uploaded.NetworkStack },
-      undefined,
-      "Nested templates (eu-west-1): eu-west-1's stack has not uploaded the committed version of DnsStack (none); run `pulumi up` on eu-west-1's stack first, then this stack again",
+      'the committed keys in a bucket the root does not read',
+      { imageUri: image('eu-west-1'), templateUrls: { ...uploaded, DnsStack: at(templateObjectKey(nested[1]), 'other') } },
+      `Secondary region eu-west-1 (${STACK}): it has not uploaded the committed version of DnsStack (it has ${at(templateObjectKey(nested[1]), 'other')}, expected ${committed('DnsStack')} in ${BUCKET}): ${FIX}`,
     ],
-  ])('GIVEN %s WHEN checked THEN the problem is as expected', (_case, urls, stack, expected) => {
-    expect(staleTemplatesProblem('eu-west-1', urls, nested, stack)).toBe(expected);
+    [
+      'an image in another region',
+      { imageUri: image('us-east-1'), templateUrls: uploaded },
+      `Secondary region eu-west-1 (${STACK}): its imageUri "${image('us-east-1')}" is not an image of ${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/tap-lambda-prod pinned by digest: ${FIX}`,
+    ],
+  ])('GIVEN %s WHEN checked THEN the problem is as expected', (_case, outputs, expected) => {
+    expect(check(outputs)).toBe(expected);
   });
 });

@@ -1,8 +1,8 @@
 /**
- * A small template set in a temporary directory, shaped like cfn/templates:
- * a root that declares what the full root will (ImageUri, DeploymentStamp, a
- * TemplateUrl without Default), so components can be tested independently of
- * the nested stacks other issues are still adding.
+ * A small template set in a temporary directory, shaped like cfn/templates: a
+ * root that declares what the full root does (both regions' images, the gate's
+ * BakeMinutes, a nested stack at its content-addressed key), so components can
+ * be tested independently of the committed nested stacks.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -16,15 +16,17 @@ export const fixtureRoot = (extraParameters: Json = {}): Json => ({
     EnvironmentSuffix: { Type: 'String', AllowedPattern: '^[a-z][a-z0-9-]*[a-z0-9]$', MinLength: 2, MaxLength: 16, Description: 'd', ConstraintDescription: 'c' },
     PrimaryRegion: { Type: 'String', AllowedPattern: '^[a-z]{2}-[a-z]+-\\d$', Description: 'd', ConstraintDescription: 'c' },
     SecondaryRegion: { Type: 'String', AllowedPattern: '^[a-z]{2}-[a-z]+-\\d$', Description: 'd', ConstraintDescription: 'c' },
-    ImageUri: { Type: 'String', AllowedPattern: '^\\d{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9-]+@sha256:[a-f0-9]{64}$', Description: 'd', ConstraintDescription: 'c' },
-    DeploymentStamp: { Type: 'String', AllowedPattern: '^[a-f0-9]{64}$', Description: 'd', ConstraintDescription: 'c' },
-    AppStackTemplateUrl: { Type: 'String', AllowedPattern: '^https://.+\\.json$', Description: 'd', ConstraintDescription: 'c' },
-    BakeMinutes: { Type: 'Number', Default: 3, MinValue: 0, MaxValue: 10, Description: 'd', ConstraintDescription: 'c' },
+    PrimaryImageUri: { Type: 'String', AllowedPattern: '^\\d{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9-]+@sha256:[a-f0-9]{64}$', Description: 'd', ConstraintDescription: 'c' },
+    SecondaryImageUri: { Type: 'String', AllowedPattern: '^\\d{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9-]+@sha256:[a-f0-9]{64}$', Description: 'd', ConstraintDescription: 'c' },
+    BakeMinutes: { Type: 'String', Default: 'auto', AllowedPattern: '^(auto|[0-9]|10)$', Description: 'd', ConstraintDescription: 'c' },
     AlarmEmail: { Type: 'String', Default: '', AllowedPattern: '^$|^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$', Description: 'd', ConstraintDescription: 'c' },
     ...extraParameters,
   },
   Resources: {
-    AppStack: { Type: 'AWS::CloudFormation::Stack', Properties: { TemplateURL: { Ref: 'AppStackTemplateUrl' } } },
+    AppStack: {
+      Type: 'AWS::CloudFormation::Stack',
+      Properties: { TemplateURL: { 'Fn::Sub': 'https://tap-templates-${EnvironmentSuffix}-${AWS::AccountId}-${AWS::Region}.s3.${AWS::Region}.${AWS::URLSuffix}/templates/AppStack-0123456789abcdef.json' } },
+    },
   },
 });
 

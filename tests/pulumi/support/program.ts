@@ -111,14 +111,8 @@ function resourceState(type: string, name: string, inputs: Inputs, region: strin
         id: inputs.name,
         state: { ...inputs, arn: `arn:aws:cloudformation:${region}:${MOCK_ACCOUNT}:stackset/${inputs.name}:${fakeUuid(inputs.name)}`, stackSetId: `${inputs.name}:${fakeUuid(inputs.name)}` },
       };
-    case 'aws:cloudformation/stackSetInstance:StackSetInstance': {
-      const r = inputs.stackSetInstanceRegion;
-      const uuid = fakeUuid(`${inputs.stackSetName}${r}`);
-      return {
-        id: `${inputs.stackSetName},${inputs.accountId},${r}`,
-        state: { ...inputs, stackId: `arn:aws:cloudformation:${r}:${MOCK_ACCOUNT}:stack/StackSet-${inputs.stackSetName}-${uuid}/${uuid}` },
-      };
-    }
+    case 'aws:cloudformation/stackInstances:StackInstances':
+      return { id: `${inputs.stackSetName},SELF`, state: { ...inputs, stackSetId: `${inputs.stackSetName}:${fakeUuid(String(inputs.stackSetName))}`, stackInstanceSummaries: [] } };
     case 'aws:ecr/lifecyclePolicy:LifecyclePolicy':
     case 'aws:s3/bucketVersioning:BucketVersioning':
     case 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration':
@@ -167,25 +161,55 @@ export type Loader = <T extends object>(relativePath: string) => T;
  * configuration, waits for every registration, and returns what was declared.
  * A configuration error thrown by the program rejects the promise.
  */
-export const runProgram = (stack: StackName, options: RunOptions = {}): Promise<ProgramRun> =>
-  runPulumi(stack, options, (load) => load<Record<string, unknown>>('index'));
+export const runProgram = (stack: StackName, options: RunOptions = {}): Promise<ProgramRun> => runPulumi(stack, options, loadIndex);
+
+/** index.ts exports its main function (`export =`): call it, as the Pulumi runtime does. */
+const loadIndex = (load: Loader): Promise<Record<string, unknown>> => {
+  const main = load<() => Promise<Record<string, unknown>>>('index');
+  if (typeof main !== 'function') throw new Error('index.ts must export its main function (export = async () => ...)');
+  return main();
+};
+
+/** A run of the program that must fail: its error, and what was sent to the engine before it. */
+export interface FailedRun {
+  readonly error: Error;
+  readonly resources: readonly RecordedResource[];
+  readonly calls: ProgramRun['calls'];
+}
+
+/** Runs index.ts and expects it to fail; resolves with the error and everything it registered first. */
+export async function runProgramExpectingError(stack: StackName, options: RunOptions = {}): Promise<FailedRun> {
+  const seen: { resources: RecordedResource[]; calls: ProgramRun['calls'] } = { resources: [], calls: [] };
+  try {
+    await runPulumi(stack, { ...options, record: seen }, loadIndex);
+  } catch (e) {
+    return { error: e instanceof Error ? e : new Error(String(e)), resources: seen.resources, calls: seen.calls };
+  }
+  throw new Error(`${stack}: the program was expected to fail, but it ran to completion`);
+}
 
 export interface RunOptions {
   /** Overrides of the stack's configuration (undefined removes a key). */
   readonly config?: Record<string, unknown>;
   /** Outputs of the secondary stack the StackReference reads. @default secondaryOutputs() */
   readonly secondary?: Record<string, unknown>;
+  /** Receives every registration and call as it happens (so a failed run can be inspected). */
+  readonly record?: { resources: RecordedResource[]; calls: ProgramRun['calls'] };
 }
 
 /**
  * Runs `body` (which loads the program or declares components) under the mocks
  * in a fresh module registry; its returned values are resolved like stack outputs.
  */
-export async function runPulumi(stack: StackName, options: RunOptions, body: (load: Loader) => Record<string, unknown>): Promise<ProgramRun> {
+export async function runPulumi(
+  stack: StackName,
+  options: RunOptions,
+  body: (load: Loader) => Record<string, unknown> | Promise<Record<string, unknown>>,
+): Promise<ProgramRun> {
   const config = stackConfig(stack, options.config);
   const region = config['aws:region'] ?? 'us-east-1';
-  const resources: RecordedResource[] = [];
-  const calls: ProgramRun['calls'] = [];
+  const resources: RecordedResource[] = options.record?.resources ?? [];
+  const calls: ProgramRun['calls'] = options.record?.calls ?? [];
   const unexpected: string[] = [];
   // Rejects the run as soon as the mocks see something unexpected (its outputs would never settle).
   let failRun: (reason: Error) => void = () => undefined;
@@ -232,7 +256,7 @@ export async function runPulumi(stack: StackName, options: RunOptions, body: (lo
   };
 
   let pulumi: typeof Pulumi | undefined;
-  let returned: Record<string, unknown> = {};
+  let returned: Record<string, unknown> | Promise<Record<string, unknown>> = {};
   let loadError: unknown;
   jest.isolateModules(() => {
     pulumi = jest.requireActual<typeof Pulumi>('@pulumi/pulumi');
@@ -250,10 +274,11 @@ export async function runPulumi(stack: StackName, options: RunOptions, body: (lo
   let completed = false;
   try {
     if (loadError !== undefined) throw loadError;
+    const exported = await Promise.race([Promise.resolve(returned), unexpectedTraffic]);
     // All at once, so an output whose apply throws rejects the run at once.
     const entries = await Promise.race([
       Promise.all(
-        Object.entries(returned).map(async ([name, value]) => [name, p.Output.isInstance(value) ? await (value as unknown as { promise(): Promise<unknown> }).promise() : value] as const),
+        Object.entries(exported).map(async ([name, value]) => [name, p.Output.isInstance(value) ? await (value as unknown as { promise(): Promise<unknown> }).promise() : value] as const),
       ),
       unexpectedTraffic,
     ]);
