@@ -28,7 +28,7 @@ export function planRows(plan: DeploymentPlan): Row[] {
   return plan.scenarios.map((s) => ({
     metric: `critical path: ${s.title}`,
     value: formatDuration(s.seconds),
-    note: `per region, estimated (both regions ~${formatDuration(2 * s.seconds)})${s.targetSeconds === undefined ? '' : `; ${verdict(s)}`}`,
+    note: `both regions in one StackSet operation, estimated (range ${formatDuration(s.range[0])} - ${formatDuration(s.range[1])}); ${verdict(s)}`,
   }));
 }
 

@@ -62,7 +62,7 @@ BUCKET_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html
 ALIAS_PATTERN = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
 ATTRIBUTE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,254}")
-STACK_ARN_PATTERN = re.compile(r"arn:(aws[a-z-]*):cloudformation:[^:]*:[0-9]{12}:stack/.+")
+STACK_ARN_PATTERN = re.compile(r"arn:(aws[a-z-]*):cloudformation:[^:]*:([0-9]{12}):stack/.+")
 
 VERSIONING_ENABLED = "Enabled"
 KEY_ENABLED = "Enabled"
@@ -102,12 +102,18 @@ class Properties:
         return cls(region=region, bucket=bucket, keys=tuple(keys), max_wait_seconds=max_wait)
 
 
-def partition_of(stack_id: str) -> str:
-    """aws, aws-cn, aws-us-gov ... from the stack's ARN."""
+@dataclass(frozen=True)
+class StackArn:
+    partition: str  # aws, aws-cn, aws-us-gov ...
+    account: str
+
+
+def parse_stack_arn(stack_id: str) -> StackArn:
+    """The partition and account of the stack's ARN."""
     match = STACK_ARN_PATTERN.fullmatch(stack_id)
     if not match:
         raise UserFacingError(f"StackId {stack_id!r} is not a CloudFormation stack ARN")
-    return match.group(1)
+    return StackArn(partition=match.group(1), account=match.group(2))
 
 
 def _s3_in(region: str) -> Any:
@@ -154,10 +160,13 @@ def _cannot_check(what: str, e: BaseException) -> Finding:
     return Finding(missing=f"{what} cannot be checked ({detail})")
 
 
-def check_bucket(region: str, bucket: str, partition: str, deps: Dependencies) -> Finding:
+def check_bucket(region: str, bucket: str, stack: StackArn, deps: Dependencies) -> Finding:
     what = f"bucket {bucket}"
     try:
-        answer = deps.s3_in(region).get_bucket_versioning(Bucket=bucket)
+        # Both regions' stacks are in the StackSet's one account: a bucket of that name owned
+        # by anyone else is not the replica bucket (S3 answers 403 for a different owner).
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+        answer = deps.s3_in(region).get_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=stack.account)
         status = answer.get("Status") if isinstance(answer, dict) else None
     except ClientError as e:
         if aws.error_code(e) == "NoSuchBucket":
@@ -168,7 +177,7 @@ def check_bucket(region: str, bucket: str, partition: str, deps: Dependencies) -
     if status != VERSIONING_ENABLED:
         # No Status at all: versioning was never enabled on the bucket.
         return Finding(missing=f"{what} versioning not enabled (status: {status or 'never enabled'})")
-    return Finding(arn=f"arn:{partition}:s3:::{bucket}")
+    return Finding(arn=f"arn:{stack.partition}:s3:::{bucket}")
 
 
 def check_key(region: str, alias: str, deps: Dependencies) -> Finding:
@@ -195,7 +204,7 @@ def _polls(n: int) -> str:
     return f"{n} poll" if n == 1 else f"{n} polls"
 
 
-def wait_until_ready(props: Properties, partition: str, deadline: Deadline, deps: Dependencies) -> Outcome:
+def wait_until_ready(props: Properties, stack: StackArn, deadline: Deadline, deps: Dependencies) -> Outcome:
     wait = min(float(props.max_wait_seconds), deadline.remaining())
     if wait < props.max_wait_seconds:
         logger.warning("wait shortened to fit the function's remaining time", extra={"requested_s": props.max_wait_seconds, "granted_s": wait})
@@ -212,7 +221,7 @@ def wait_until_ready(props: Properties, partition: str, deadline: Deadline, deps
             if alias:
                 finding = check_key(props.region, alias, deps)
             else:
-                finding = check_bucket(props.region, props.bucket, partition, deps)
+                finding = check_bucket(props.region, props.bucket, stack, deps)
             if finding.arn:
                 ready[attribute] = finding.arn
                 missing.pop(attribute, None)
@@ -236,8 +245,8 @@ def wait_until_ready(props: Properties, partition: str, deadline: Deadline, deps
 
 def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
-    partition = partition_of(str(event.get("StackId", "")))
-    return wait_until_ready(props, partition, Deadline(context, WORK_MARGIN_SECONDS), deps)
+    stack = parse_stack_arn(str(event.get("StackId", "")))
+    return wait_until_ready(props, stack, Deadline(context, WORK_MARGIN_SECONDS), deps)
 
 
 def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:

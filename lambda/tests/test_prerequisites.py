@@ -17,6 +17,7 @@ from tap import aws
 from tap.prerequisites import TIMEOUT_MARGIN_SECONDS, WORK_MARGIN_SECONDS, Dependencies
 
 SECONDARY = "eu-west-1"
+ACCOUNT = "123456789012"  # the account of support.STACK_ID: the bucket must be owned by it
 BUCKET = "audit-logs-prod-123456789012-eu-west-1"
 AUDIT_ALIAS = "alias/tap-audit-logs-prod"
 SESSION_ALIAS = "alias/tap-sessions-prod"
@@ -57,10 +58,10 @@ class Secondary:
         return FakeContext(remaining, clock=self.clock)
 
     def bucket(self, status: str | None = "Enabled") -> None:
-        self.s3_stub.add_response("get_bucket_versioning", {"Status": status} if status else {}, {"Bucket": BUCKET})
+        self.s3_stub.add_response("get_bucket_versioning", {"Status": status} if status else {}, {"Bucket": BUCKET, "ExpectedBucketOwner": ACCOUNT})
 
     def bucket_error(self, code: str = "NoSuchBucket", http_status_code: int = 404) -> None:
-        self.s3_stub.add_client_error("get_bucket_versioning", code, http_status_code=http_status_code, expected_params={"Bucket": BUCKET})
+        self.s3_stub.add_client_error("get_bucket_versioning", code, http_status_code=http_status_code, expected_params={"Bucket": BUCKET, "ExpectedBucketOwner": ACCOUNT})
 
     def key(self, alias: str, state: str = "Enabled") -> None:
         metadata = {"KeyId": KEY_IDS[alias], "Arn": key_arn(alias), "KeyState": state}
