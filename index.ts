@@ -4,6 +4,7 @@
 // only) what the secondary region's stack staged. Deployment order and teardown:
 // README.md, "Deployment".
 import * as aws from '@pulumi/aws';
+import * as awsnative from '@pulumi/aws-native';
 import * as pulumi from '@pulumi/pulumi';
 import { loadConfig } from './components/config';
 import { LambdaImage } from './components/lambdaImage';
@@ -45,7 +46,9 @@ export = async (): Promise<Record<string, unknown>> => {
   if (config.role === 'primary') checkStackSetParameters(sharedParameterValues(config));
   const secondary = config.role === 'primary' ? await secondaryImage(config) : undefined;
 
-  const image = new LambdaImage('lambda', { environmentSuffix, retainCount: config.imageRetainCount, imageUri: config.imageUri, tags });
+  // The repository is an aws-native resource (components/lambdaImage.ts), in this stack's region.
+  const native = new awsnative.Provider('aws-native', { region: config.region as awsnative.Region });
+  const image = new LambdaImage('lambda', { environmentSuffix, retainCount: config.imageRetainCount, imageUri: config.imageUri, tags }, { providers: [native] });
   const artifacts = new TemplateArtifacts('templates', { environmentSuffix, tags });
   // This region's artifacts; the primary reads the secondary's through a StackReference.
   const own = { imageUri: image.imageUri, templateUrls: artifacts.templateUrls };

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import * as aws from '@pulumi/aws';
+import * as awsnative from '@pulumi/aws-native';
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { contextHash } from './contextHash';
@@ -36,7 +37,29 @@ export interface LambdaImageArgs {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** The functions' container image: an ECR repository and, unless one is given, the image built from lambda/. */
+/** ECR's lifecycle policy: expire all but the last `retainCount` images. */
+export const lifecyclePolicy = (retainCount: number): object => ({
+  rules: [
+    {
+      rulePriority: 1,
+      description: `Keep the last ${retainCount} images`,
+      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: retainCount },
+      action: { type: 'expire' },
+    },
+  ],
+});
+
+/**
+ * The functions' container image: an ECR repository and, unless one is given, the
+ * image built from lambda/.
+ *
+ * The repository is an `aws-native` resource (Cloud Control, the resource handlers
+ * and the AWS::ECR::Repository schema CloudFormation itself uses): the lifecycle
+ * policy is a property of the repository, so no repository ever exists without it
+ * (the classic provider needs a second resource, created after), and `emptyOnDelete`
+ * is CloudFormation's own teardown switch. The child resources therefore need an
+ * `aws-native` provider for the stack's region (index.ts passes one).
+ */
 export class LambdaImage extends pulumi.ComponentResource {
   /** The image pinned by digest: `<account>.dkr.ecr.<region>.amazonaws.com/tap-lambda-<suffix>@sha256:<digest>`. */
   readonly imageUri: pulumi.Output<string>;
@@ -49,65 +72,51 @@ export class LambdaImage extends pulumi.ComponentResource {
     super('tap:image:LambdaImage', name, {}, opts);
     const retainCount = args.retainCount ?? 10;
     const context = args.context ?? LAMBDA_DIR;
-    const tags = { ...(args.tags ?? {}) };
+    const tags = Object.entries(args.tags ?? {}).map(([key, value]) => ({ key, value }));
 
-    const repository = new aws.ecr.Repository(
+    const repository = new awsnative.ecr.Repository(
       `${name}-repository`,
       {
-        name: repositoryName(args.environmentSuffix),
+        repositoryName: repositoryName(args.environmentSuffix),
         // A digest is what CloudFormation deploys; immutable tags keep a tag from meaning two images.
-        imageTagMutability: 'IMMUTABLE',
+        imageTagMutability: awsnative.ecr.RepositoryImageTagMutability.Immutable,
         imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfigurations: [{ encryptionType: 'KMS' }],
+        encryptionConfiguration: { encryptionType: awsnative.ecr.RepositoryEncryptionType.Kms },
+        lifecyclePolicy: { lifecyclePolicyText: JSON.stringify(lifecyclePolicy(retainCount)) },
         // Teardown leaves nothing behind, images included.
-        forceDelete: true,
+        emptyOnDelete: true,
         tags,
       },
       { parent: this },
     );
-
-    new aws.ecr.LifecyclePolicy(
-      `${name}-lifecycle`,
-      {
-        repository: repository.name,
-        policy: JSON.stringify({
-          rules: [
-            {
-              rulePriority: 1,
-              description: `Keep the last ${retainCount} images`,
-              selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: retainCount },
-              action: { type: 'expire' },
-            },
-          ],
-        }),
-      },
-      { parent: this },
-    );
+    const repositoryUrl = repository.repositoryUri;
+    // The registry is the account: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`.
+    const registryId = repositoryUrl.apply((url) => url.split('.')[0]);
 
     if (args.imageUri !== undefined) {
       this.imageUri = pulumi.output(args.imageUri);
     } else {
-      const credentials = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
+      const credentials = aws.ecr.getAuthorizationTokenOutput({ registryId }, { parent: this });
       this.image = new docker.Image(
         `${name}-image`,
         {
           // A new tag per content: ECR tags are immutable, and unchanged content keeps its tag.
-          imageName: pulumi.interpolate`${repository.repositoryUrl}:${contextHash(context)}`,
+          imageName: pulumi.interpolate`${repositoryUrl}:${contextHash(context)}`,
           build: { context, dockerfile: path.join(context, 'Dockerfile'), platform: IMAGE_PLATFORM, builderVersion: docker.BuilderVersion.BuilderBuildKit },
           // Build and push on `up` only; a preview shows the digest as unknown (the docker provider still needs a daemon: see imageUri).
           buildOnPreview: false,
           registry: {
-            server: repository.repositoryUrl.apply((url) => url.split('/')[0]),
+            server: repositoryUrl.apply((url) => url.split('/')[0]),
             username: credentials.userName,
             password: pulumi.secret(credentials.password),
           },
         },
         { parent: this },
       );
-      this.imageUri = pulumi.all([repository.repositoryUrl, this.image.repoDigest]).apply(([url, repoDigest]) => pinnedImageUri(url, repoDigest));
+      this.imageUri = pulumi.all([repositoryUrl, this.image.repoDigest]).apply(([url, repoDigest]) => pinnedImageUri(url, repoDigest));
     }
-    this.repositoryUrl = repository.repositoryUrl;
-    this.repositoryName = repository.name;
+    this.repositoryUrl = repositoryUrl;
+    this.repositoryName = repository.repositoryName.apply((n) => n ?? repositoryName(args.environmentSuffix));
     this.registerOutputs({ imageUri: this.imageUri, repositoryUrl: this.repositoryUrl, repositoryName: this.repositoryName });
   }
 }

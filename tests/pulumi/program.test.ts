@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { contextHash } from '../../components/contextHash';
 import { administrationPolicy, administrationTrustPolicy, executionRolePolicy, executionTrustPolicy } from '../../components/executionPolicy';
-import { IMAGE_PLATFORM, LAMBDA_DIR } from '../../components/lambdaImage';
+import { IMAGE_PLATFORM, LAMBDA_DIR, lifecyclePolicy } from '../../components/lambdaImage';
 import { PRIMARY_IMAGE_PARAMETER, SECONDARY_IMAGE_PARAMETER, secondaryArtifactsProblem } from '../../components/stackSetParameters';
 import { OPERATION_PREFERENCES } from '../../components/transactionStackSet';
 import {
@@ -22,8 +22,8 @@ import {
 import { MOCK_ACCOUNT, ProgramRun, ROOT, RecordedResource, STACKS, ofType, only, runProgram, runProgramExpectingError, secondaryOutputs, sha } from './support/program';
 
 const T = {
-  repository: 'aws:ecr/repository:Repository',
-  lifecycle: 'aws:ecr/lifecyclePolicy:LifecyclePolicy',
+  repository: 'aws-native:ecr:Repository',
+  nativeProvider: 'pulumi:providers:aws-native',
   image: 'docker:index/image:Image',
   bucket: 'aws:s3/bucket:Bucket',
   versioning: 'aws:s3/bucketVersioning:BucketVersioning',
@@ -69,23 +69,28 @@ describe.each([
   const repositoryUrl = `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/tap-lambda-prod`;
   const bucket = `tap-templates-prod-${MOCK_ACCOUNT}-${region}`;
 
-  test('GIVEN LambdaImage WHEN declared THEN the repository is immutable, scanned, KMS-encrypted, force-deleted and tagged', () => {
+  test('GIVEN LambdaImage WHEN declared THEN the repository is immutable, scanned, KMS-encrypted, emptied on delete and tagged', () => {
     expect(only(run(stack), T.repository).inputs).toMatchObject({
-      name: 'tap-lambda-prod',
+      repositoryName: 'tap-lambda-prod',
       imageTagMutability: 'IMMUTABLE',
       imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfigurations: [{ encryptionType: 'KMS' }],
-      forceDelete: true,
-      tags,
+      encryptionConfiguration: { encryptionType: 'KMS' },
+      emptyOnDelete: true,
+      tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
     });
   });
 
-  test('GIVEN LambdaImage WHEN declared THEN the lifecycle policy keeps the configured 10 images', () => {
-    const lifecycle = only(run(stack), T.lifecycle).inputs;
-    expect(lifecycle.repository).toBe('tap-lambda-prod');
-    expect(json(lifecycle.policy)).toEqual({
+  test('GIVEN LambdaImage WHEN declared THEN the repository carries its own lifecycle policy: keep the configured 10 images', () => {
+    const policy = (only(run(stack), T.repository).inputs.lifecyclePolicy as { lifecyclePolicyText: string }).lifecyclePolicyText;
+    expect(json(policy)).toEqual({
       rules: [{ rulePriority: 1, description: 'Keep the last 10 images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }],
     });
+    expect(json(policy)).toEqual(lifecyclePolicy(10));
+  });
+
+  test('GIVEN the repository WHEN declared THEN an aws-native provider pinned to the stack\'s region manages it', () => {
+    const provider = only(run(stack), T.nativeProvider);
+    expect(provider.inputs.region).toBe(region);
   });
 
   test('GIVEN no tap:imageUri WHEN declared THEN lambda/ is built for linux/amd64 on up only, tagged with its content hash, and pushed with ECR credentials', () => {
@@ -160,7 +165,7 @@ describe.each([
   });
 
   test('GIVEN every resource WHEN inspected THEN it is a child of a tap component (the StackReference aside)', () => {
-    const orphans = run(stack).resources.filter((r) => r.custom && r.type !== T.stackReference && !(r.options.parentType ?? '').startsWith('tap:'));
+    const orphans = run(stack).resources.filter((r) => r.custom && r.type !== T.stackReference && !r.type.startsWith('pulumi:providers:') && !(r.options.parentType ?? '').startsWith('tap:'));
     expect(orphans.map((r) => r.name)).toEqual([]);
   });
 
@@ -343,7 +348,7 @@ describe('prod-us: variants', () => {
     const r = await runProgram('prod-us', { config: { 'tap:imageUri': prebuilt } });
     expect(ofType(r, T.image)).toEqual([]);
     expect(r.calls.map((c) => c.token)).not.toContain('aws:ecr/getAuthorizationToken:getAuthorizationToken');
-    expect(only(r, T.repository).inputs.name).toBe('tap-lambda-prod');
+    expect(only(r, T.repository).inputs.repositoryName).toBe('tap-lambda-prod');
     expect(r.outputs.imageUri).toBe(prebuilt);
     expect((only(r, T.stackSet).inputs.parameters as Record<string, string>)[PRIMARY_IMAGE_PARAMETER]).toBe(prebuilt);
   });

@@ -86,16 +86,17 @@ type Inputs = Record<string, string>;
 function resourceState(type: string, name: string, inputs: Inputs, region: string): { id: string; state: Record<string, unknown> } | undefined {
   const id = `${name}-id`;
   switch (type) {
-    case 'aws:ecr/repository:Repository':
+    case 'aws-native:ecr:Repository':
       return {
-        id: inputs.name,
+        id: inputs.repositoryName,
         state: {
           ...inputs,
-          arn: `arn:aws:ecr:${region}:${MOCK_ACCOUNT}:repository/${inputs.name}`,
-          registryId: MOCK_ACCOUNT,
-          repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${inputs.name}`,
+          arn: `arn:aws:ecr:${region}:${MOCK_ACCOUNT}:repository/${inputs.repositoryName}`,
+          repositoryUri: `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${inputs.repositoryName}`,
         },
       };
+    case 'pulumi:providers:aws-native':
+      return { id: `${name}-provider`, state: inputs };
     case 'docker:index/image:Image': {
       const imageName = String(inputs.imageName);
       return { id, state: { ...inputs, repoDigest: `${imageName.replace(/:[^:/]+$/, '')}@sha256:${sha(imageName)}` } };
