@@ -330,7 +330,7 @@ function build(): TemplateBuilder {
   });
   t.condition(IS_PRIMARY_REGION_CONDITION, IS_PRIMARY_REGION);
 
-  const key = kmsKey(t, 'ComputeKey', { description: 'tap compute: encrypts the function and API access log groups', alias: 'tap-compute', services: [logsKeyService()] });
+  const key = kmsKey(t, 'ComputeKey', { description: 'tap compute: encrypts the function log groups', alias: 'tap-compute', services: [logsKeyService()] });
 
   const validator = lambdaFunction(
     t,

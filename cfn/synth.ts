@@ -26,7 +26,7 @@ function main(argv: readonly string[]): number {
   process.stdout.write(`\n${skipGuard ? 'guard suppressions: not checked (--no-guard)\n' : guardSuppressionSummary(templates)}`);
   writeTemplates(renderAll(templates));
   process.stdout.write(`\nwrote ${templates.size} templates to ${path.relative(process.cwd(), TEMPLATES_DIR)}/\n`);
-  // Generated docs (diagram, deployment plan) follow the templates they describe (issue 9).
+  // Generated docs (diagram, deployment plan) follow the templates they describe.
   process.stdout.write(`wrote ${writeReviewDocs(templates).join(', ')}\n`);
   return 0;
 }

@@ -22,7 +22,8 @@ export interface TemplateArtifactsArgs {
 
 /**
  * The nested templates of one region in that region's S3 bucket, each under a
- * key that contains its content hash, for the root's `<Name>TemplateUrl` parameters.
+ * key that contains its content hash: the bucket and key the root template's
+ * TemplateURLs name (`tap-templates-<suffix>-<account>-<region>`, cfn/lib/stack.ts).
  */
 export class TemplateArtifacts extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;

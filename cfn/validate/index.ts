@@ -1,5 +1,5 @@
 /**
- * Every template check, in one call, for synth and for tests (issue 2, item 5):
+ * Every template check, in one call, for synth and for tests:
  * cfn-lint and the cross-template checks (a), Control Tower rules with cfn-guard
  * (b), project invariants (c) and size limits (d).
  */

@@ -130,7 +130,7 @@ export function validateCrossStack(templates: ReadonlyMap<string, JsonObject>, r
   }
 
   // Imports: resolvable, exported elsewhere, exporter deployed first.
-  // DependsOn only (issue 6: every import edge has an explicit DependsOn in the root): an order
+  // DependsOn only (every import edge has an explicit DependsOn in the root): an order
   // that holds only through a Ref or GetAtt disappears when that property is edited.
   const explicitEdges = root === undefined ? new Map<string, Set<string>>() : dependsOnGraph(root);
   const rootEdges = root === undefined ? new Map<string, Set<string>>() : resourceGraph(root);

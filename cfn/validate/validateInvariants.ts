@@ -1,5 +1,5 @@
 /**
- * Project invariants (issue 2, 5c), over every template:
+ * Project invariants, over every template:
  * - every named resource's name contains ${EnvironmentSuffix};
  * - no DeletionPolicy or UpdateReplacePolicy Retain;
  * - every stateful resource declares DeletionPolicy and UpdateReplacePolicy:

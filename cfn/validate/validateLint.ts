@@ -58,7 +58,7 @@ export function lintReports(
 
 /** Runs cfn-lint with JSON output; throws a readable error if it cannot run. */
 export function runCfnLint(files: readonly string[], regions: readonly string[], command: string = CFN_LINT_COMMAND): LintMatch[] {
-  // cfn-lint leaves informational (I) rules out unless asked; tap fails on them too (issue 2, 5a).
+  // cfn-lint leaves informational (I) rules out unless asked; tap fails on them too.
   const res = spawnSync(command, ['--format', 'json', '--include-checks', 'I', '--regions', ...regions, '--', ...files], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

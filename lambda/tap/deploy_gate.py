@@ -41,7 +41,7 @@ ResourceProperties (CloudFormation sends strings and lists of strings):
   MetricPublishDelaySeconds  "0".."600"; required when BakeMinutes is auto, ignored otherwise
   PeerRegion                 the other region's code; empty: no peer check
   PeerAlarmNames             alarms read in PeerRegion; given with PeerRegion or not at all
-  DeploymentStamp, DnsHealthCheckId, ServiceToken   ignored
+  ReleaseInputs, DnsHealthCheckId, ServiceToken     ignored (they only make CloudFormation send an Update, or order the gate)
 """
 
 from __future__ import annotations
