@@ -1,0 +1,25 @@
+/**
+ * The value types of typed CloudFormation properties: a literal, or an intrinsic
+ * function that CloudFormation resolves at deploy time. Dependency-free, so the
+ * generated property types (cfnTypes.generated.ts) and the intrinsics share it.
+ */
+
+/** `{ "Fn::Sub": ... }`, `{ "Ref": ... }` and the other intrinsic functions, as a value of their own type. */
+export class Intrinsic {
+  constructor(
+    /** `Ref`, `Fn::Sub`, `Fn::GetAtt`, ... */
+    readonly fn: string,
+    readonly args: unknown,
+  ) {}
+
+  /** The JSON CloudFormation reads: `{ "<fn>": <args> }`. */
+  toJSON(): Record<string, unknown> {
+    return { [this.fn]: this.args };
+  }
+}
+
+/** A property value: the literal, or an intrinsic that resolves to one. */
+export type Value<T> = T | Intrinsic;
+
+/** Free-form JSON (policy documents, dashboard bodies): any JSON, with intrinsics anywhere in it. */
+export type JsonLike = string | number | boolean | null | Intrinsic | readonly JsonLike[] | { readonly [key: string]: JsonLike | undefined };
