@@ -6,6 +6,15 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Plain CommonJS helpers that run in a child Node process (tests/program/support/runtimeOnly.js).
+    files: ['**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     rules: {
       // Defaults must be explicit about null/undefined only (style guide: `??`, never `||`).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

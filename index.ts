@@ -6,14 +6,14 @@
 import * as aws from '@pulumi/aws';
 import * as awsnative from '@pulumi/aws-native';
 import * as pulumi from '@pulumi/pulumi';
-import { loadConfig } from './components/config';
+import { loadConfig } from './program/config';
 import { LambdaImage } from './components/lambdaImage';
 import { StackSetRoles } from './components/stackSetRoles';
 import { SecondaryOutputs, nestedTemplates, secondaryArtifactsProblem, sharedParameterValues } from './components/stackSetParameters';
 import { TemplateArtifacts } from './components/templateArtifacts';
 import { readTemplates } from './components/templates';
 import { TransactionStackSet, checkStackSetParameters } from './components/transactionStackSet';
-import type { PrimaryConfig } from './components/validateConfig';
+import type { PrimaryConfig } from './program/validateConfig';
 
 /**
  * The secondary stack's image, once it is known to be deployed and to have staged

@@ -7,7 +7,7 @@
  * - IAM, by path. IAM is global (its requests count as us-east-1), so the
  *   region condition never limited it. Every AWS::IAM::Role the templates
  *   declare has the path `/tap/<suffix>/` and a name CloudFormation generates
- *   (cfn/lib/names.ts iamRolePath; a test keeps it so), so role management and
+ *   (cfn/contract/names.ts iamRolePath; a test keeps it so), so role management and
  *   iam:PassRole are allowed on `role/tap/<suffix>/*` only
  *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns);
  *   service-linked roles only for the services whose resources need one; IAM
@@ -42,7 +42,7 @@
  *   path (a permissions boundary would bound that; the templates set none).
  */
 import { isCustomResourceType } from '../cfn/lib/graph';
-import { Names, PROJECT, iamRolePath } from '../cfn/lib/names';
+import { Names, PROJECT, iamRolePath } from '../cfn/contract/names';
 
 /**
  * CloudFormation service namespace (AWS::<Namespace>::Type) -> IAM service
@@ -144,7 +144,7 @@ export interface NameScope {
  * Tests keep every name the committed templates give these resources inside the scope.
  */
 export const NAME_SCOPES: Readonly<Record<string, NameScope>> = {
-  // Every parameter the templates write is under /tap/<suffix>/ (cfn/lib/names.ts SsmPaths);
+  // Every parameter the templates write is under /tap/<suffix>/ (cfn/contract/names.ts SsmPaths);
   // the handlers act on the parameter alone, except the list handler's DescribeParameters.
   ssm: {
     resourceTypes: ['AWS::SSM::Parameter'],

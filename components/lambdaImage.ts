@@ -4,11 +4,11 @@ import * as awsnative from '@pulumi/aws-native';
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { contextHash } from './contextHash';
-import { repositoryName } from './names';
+import { repositoryName } from '../cfn/contract/names';
 
 /** lambda/, the build context of the functions' image. */
 export const LAMBDA_DIR = path.join(__dirname, '..', 'lambda');
-/** The functions run on x86_64 (cfn/compute.ts ARCHITECTURE), so the image is linux/amd64 on any build machine. */
+/** The functions run on x86_64 (cfn/stacks/compute/stack.ts ARCHITECTURE), so the image is linux/amd64 on any build machine. */
 export const IMAGE_PLATFORM = 'linux/amd64';
 
 export interface LambdaImageArgs {

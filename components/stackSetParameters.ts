@@ -9,8 +9,8 @@
  */
 import { RunError } from '@pulumi/pulumi';
 import { ROOT_TEMPLATE, RootParameter, TemplateFile, templateObjectKey, templateUrl } from './templates';
-import { repositoryName, templateBucketName } from './names';
-import type { TapConfig } from './validateConfig';
+import { repositoryName, templateBucketName } from '../cfn/contract/names';
+import type { TapConfig } from '../program/validateConfig';
 
 export const PRIMARY_IMAGE_PARAMETER = 'PrimaryImageUri';
 export const SECONDARY_IMAGE_PARAMETER = 'SecondaryImageUri';

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { administrationPolicy, administrationTrustPolicy, executionRolePolicy, executionTrustPolicy } from './executionPolicy';
-import * as names from './names';
+import * as names from '../cfn/contract/names';
 import { TEMPLATES_DIR, readTemplates, templateResourceTypes } from './templates';
 
 export interface StackSetRolesArgs {

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { templateBucketName } from './names';
+import { templateBucketName } from '../cfn/contract/names';
 import { TEMPLATES_DIR, readTemplates, templateObjectKey, templateUrl } from './templates';
 
 export interface TemplateArtifactsArgs {
@@ -23,7 +23,7 @@ export interface TemplateArtifactsArgs {
 /**
  * The nested templates of one region in that region's S3 bucket, each under a
  * key that contains its content hash: the bucket and key the root template's
- * TemplateURLs name (`tap-templates-<suffix>-<account>-<region>`, cfn/lib/stack.ts).
+ * TemplateURLs name (`tap-templates-<suffix>-<account>-<region>`, cfn/contract/layout.ts).
  */
 export class TemplateArtifacts extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;

@@ -5,10 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ROOT_TEMPLATE_NAME, TEMPLATES_DIR, templateObjectKey as objectKey } from '../cfn/lib/stack';
+import { ROOT_TEMPLATE_NAME, TEMPLATES_DIR, templateObjectKey as objectKey } from '../cfn/contract/layout';
 import type { Json, JsonObject } from '../cfn/lib/template';
 
-// From cfn/lib/stack, not cfn/stacks: the generators stay out of every `pulumi up`.
+// From cfn/contract/layout, not cfn/stacks: the generators stay out of every `pulumi up`.
 export { TEMPLATES_DIR };
 export const ROOT_TEMPLATE = ROOT_TEMPLATE_NAME;
 
@@ -37,9 +37,9 @@ export function readTemplates(dir: string = TEMPLATES_DIR): TemplateSet {
   return { root, nested: files.filter((f) => f !== root) };
 }
 
-export { sha256, templateUrl } from '../cfn/lib/stack';
+export { sha256, templateUrl } from '../cfn/contract/layout';
 
-/** S3 key of a committed template: the key the root template's TemplateURL names (cfn/lib/stack.ts). */
+/** S3 key of a committed template: the key the root template's TemplateURL names (cfn/contract/layout.ts). */
 export const templateObjectKey = (file: TemplateFile): string => objectKey(file.name, file.body);
 
 export const parseTemplate = (file: TemplateFile): JsonObject => JSON.parse(file.body) as JsonObject;

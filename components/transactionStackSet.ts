@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { stackSetName } from './names';
+import { stackSetName } from '../cfn/contract/names';
 import { ARTIFACT_PARAMETERS, StackSetParameterError, parameterValueProblem, parametersWithoutValue, planParameters } from './stackSetParameters';
 import { TEMPLATES_DIR, parseTemplate, readTemplates, requiredCapabilities, templateParameters } from './templates';
 

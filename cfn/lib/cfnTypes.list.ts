@@ -1,5 +1,5 @@
 /**
- * The resource types whose property types cfn/tools/generateTypes.ts writes to
+ * The resource types whose property types tools/cli/generateTypes.ts writes to
  * cfnTypes.generated.ts: every non-custom type in the committed templates, and
  * AWS::CloudFormation::Stack for the root template's nested stacks. Kept short
  * so the generated file holds only what the builders use; tests/lib/cfnTypes.test.ts

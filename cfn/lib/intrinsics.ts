@@ -5,6 +5,8 @@
  */
 import { Fn, IntrinsicFunction, ConditionIntrinsicFunction, Value } from 'cloudform-types';
 
+import { exportNamePattern, namePattern } from '../contract/names';
+
 export { Fn, IntrinsicFunction };
 export type { Value };
 
@@ -46,3 +48,12 @@ export const Pseudo = {
   stackId: ref('AWS::StackId'),
   urlSuffix: ref('AWS::URLSuffix'),
 } as const;
+
+/** `<purpose>-${EnvironmentSuffix}` as Fn::Sub: a resource name. */
+export const resourceName = (purpose: string): IntrinsicFunction => sub(namePattern(purpose));
+
+/** `Export: { Name: ... }` value for an output. */
+export const exportName = (key: string): IntrinsicFunction => sub(exportNamePattern(key));
+
+/** `Fn::ImportValue` of another stack's export. */
+export const importValue = (key: string): IntrinsicFunction => Fn.ImportValue(exportName(key));

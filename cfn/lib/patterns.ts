@@ -5,7 +5,7 @@
 import { KMS, Logs } from 'cloudform-types';
 import { TemplateBuilder } from './template';
 import { getAtt, ref, sub } from './intrinsics';
-import { arnPattern, keyAliasPattern } from './names';
+import { arnPattern, keyAliasPattern } from '../contract/names';
 import { tags } from './tags';
 
 export interface KmsKeyProps {

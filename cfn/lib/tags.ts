@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html
  */
 import { ResourceTag } from 'cloudform-types';
-import { PROJECT, SUFFIX } from './names';
+import { PROJECT, SUFFIX } from '../contract/names';
 import { ref, IntrinsicFunction } from './intrinsics';
 
 export const TAG_KEYS = ['Project', 'Environment', 'EnvironmentType', 'CostCenter'] as const;

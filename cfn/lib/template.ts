@@ -5,8 +5,7 @@
  */
 import { ResourceBase } from 'cloudform-types';
 import { ParameterDef } from './params';
-import { ref, IntrinsicFunction } from './intrinsics';
-import { exportName } from './names';
+import { ref, IntrinsicFunction, exportName } from './intrinsics';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

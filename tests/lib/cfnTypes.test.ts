@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
-import { GENERATED_FILE, firstSentence, renderCfnTypes, specVersion } from '../../cfn/tools/generateTypes';
+import { GENERATED_FILE, firstSentence, renderCfnTypes, specVersion } from '../../tools/cli/generateTypes';
 import { GENERATED_RESOURCE_TYPES } from '../../cfn/lib/cfnTypes.list';
 import { TAG_PROPERTY } from '../../cfn/lib/cfnTypes.generated';
 
@@ -47,7 +47,7 @@ describe('generated CloudFormation property types', () => {
 
   test('GIVEN the generated file WHEN its header is read THEN it names the generator, the spec version and the regenerate command', () => {
     const header = committed.slice(0, committed.indexOf('*/'));
-    expect(header).toContain('cfn/tools/generateTypes.ts');
+    expect(header).toContain('tools/cli/generateTypes.ts');
     expect(header).toContain(`@aws-cdk/aws-service-spec ${specVersion()}`);
     expect(header).toContain('npm run generate:types');
   });

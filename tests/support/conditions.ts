@@ -11,7 +11,7 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html
  */
 import { Json, JsonObject } from '../../cfn/lib/template';
-import { isObject, section } from '../../cfn/validate/json';
+import { isObject, section } from '../../tools/validate/json';
 
 export interface Deployment {
   /** The region the stack deploys to (`AWS::Region`). */

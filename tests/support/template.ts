@@ -3,8 +3,8 @@
  * matchers over the generated JSON.
  */
 import { Json, JsonObject } from '../../cfn/lib/template';
-import { synthesize } from '../../cfn/synthesize';
-import { exportNamePattern } from '../../cfn/lib/names';
+import { synthesize } from '../../cfn/build';
+import { exportNamePattern } from '../../cfn/contract/names';
 
 let cached: Map<string, JsonObject> | undefined;
 

@@ -1,0 +1,135 @@
+/**
+ * NetworkStack: the core of a private-only VPC across three AZs: subnets, their
+ * route table and the security groups. Nothing in tap needs the internet, so
+ * there is no internet or NAT gateway. This is all Aurora waits for, so it holds
+ * nothing else: the VPC endpoints (minutes to create) and the flow logs are in
+ * EndpointsStack, which nothing waits for at deploy time.
+ */
+import { EC2 } from 'cloudform-types';
+import { TemplateBuilder } from '../lib/template';
+import { NestedStackDefinition } from '../contract/layout';
+import { shared, ParameterDef } from '../lib/params';
+import { az, getAtt, ref, Fn, resourceName } from '../lib/intrinsics';
+import { Exports } from '../contract/names';
+import { tags } from '../lib/tags';
+
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+/** RFC 1918 blocks with exactly four octets, prefix /16 to /28 (the VPC and subnet limits). */
+const CIDR_PATTERN =
+  `^(10(\\.${OCTET}){3}|172\\.(1[6-9]|2[0-9]|3[01])(\\.${OCTET}){2}|192\\.168(\\.${OCTET}){2})/(1[6-9]|2[0-8])$`;
+
+const cidrParameter = (what: string, defaultCidr: string): ParameterDef => ({
+  Type: 'String',
+  Description: `IPv4 CIDR block of ${what}.`,
+  AllowedPattern: CIDR_PATTERN,
+  Default: defaultCidr,
+  ConstraintDescription: 'Must be a private (RFC 1918) IPv4 CIDR block with a prefix length from /16 to /28.',
+});
+
+export const AZ_COUNT = 3;
+
+export const NetworkParameters = {
+  VpcCidr: cidrParameter('the VPC', '10.40.0.0/16'),
+  PrivateSubnet1Cidr: cidrParameter('the private subnet in the first availability zone', '10.40.0.0/20'),
+  PrivateSubnet2Cidr: cidrParameter('the private subnet in the second availability zone', '10.40.16.0/20'),
+  PrivateSubnet3Cidr: cidrParameter('the private subnet in the third availability zone', '10.40.32.0/20'),
+} as const satisfies Record<string, ParameterDef>;
+
+export const subnetIds = [1, 2, 3].map((i) => `PrivateSubnet${i}`);
+
+function build(): TemplateBuilder {
+  const t = new TemplateBuilder('NetworkStack', 'tap network core: private VPC across three AZs, subnets, route table, security groups.');
+  t.parametersFrom({ ...shared('EnvironmentSuffix', 'EnvironmentType', 'CostCenter'), ...NetworkParameters });
+
+  t.resource(
+    'Vpc',
+    new EC2.VPC({
+      CidrBlock: ref('VpcCidr'),
+      EnableDnsHostnames: true, // interface endpoints with private DNS need both
+      EnableDnsSupport: true,
+      Tags: tags({ Name: resourceName('tap-vpc') }),
+    }),
+  );
+
+  t.resource('PrivateRouteTable', new EC2.RouteTable({ VpcId: ref('Vpc'), Tags: tags({ Name: resourceName('tap-private') }) }));
+
+  subnetIds.forEach((id, i) => {
+    t.resource(
+      id,
+      new EC2.Subnet({
+        VpcId: ref('Vpc'),
+        CidrBlock: ref(`${id}Cidr`),
+        AvailabilityZone: az(i),
+        MapPublicIpOnLaunch: false,
+        Tags: tags({ Name: resourceName(`tap-private-${i + 1}`) }),
+      }),
+    );
+    t.resource(`${id}RouteTableAssociation`, new EC2.SubnetRouteTableAssociation({ SubnetId: ref(id), RouteTableId: ref('PrivateRouteTable') }));
+  });
+
+  // Security groups: the database admits MySQL from the functions only (the
+  // endpoints' group is EndpointsStack's). Egress is explicit, which removes the
+  // default allow-all rule.
+  t.resource(
+    'LambdaSecurityGroup',
+    new EC2.SecurityGroup({
+      GroupDescription: 'tap Lambda functions: egress to Aurora and HTTPS to VPC endpoints only',
+      GroupName: resourceName('tap-lambda'),
+      VpcId: ref('Vpc'),
+      // HTTPS egress goes to the VPC CIDR (interface endpoints) and, for the S3 and
+      // DynamoDB gateway endpoints, to AWS prefix lists whose IDs CloudFormation cannot
+      // look up; without an internet or NAT gateway no other destination is routable.
+      SecurityGroupEgress: [
+        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to VPC endpoints (no internet route exists)' }),
+      ],
+      Tags: tags({ Name: resourceName('tap-lambda') }),
+    }),
+  );
+  t.resource(
+    'LambdaToDatabaseEgress',
+    new EC2.SecurityGroupEgress({
+      GroupId: getAtt('LambdaSecurityGroup', 'GroupId'),
+      IpProtocol: 'tcp',
+      FromPort: 3306,
+      ToPort: 3306,
+      DestinationSecurityGroupId: getAtt('DatabaseSecurityGroup', 'GroupId'),
+      Description: 'MySQL to Aurora',
+    }),
+  );
+  t.resource(
+    'DatabaseSecurityGroup',
+    new EC2.SecurityGroup({
+      GroupDescription: 'tap Aurora cluster: MySQL from the Lambda security group only',
+      GroupName: resourceName('tap-database'),
+      VpcId: ref('Vpc'),
+      SecurityGroupIngress: [
+        new EC2.SecurityGroup.Ingress({
+          IpProtocol: 'tcp',
+          FromPort: 3306,
+          ToPort: 3306,
+          SourceSecurityGroupId: getAtt('LambdaSecurityGroup', 'GroupId'),
+          Description: 'MySQL from tap Lambda functions',
+        }),
+      ],
+      // Aurora initiates no connections outside the VPC; an explicit rule replaces the default allow-all egress.
+      SecurityGroupEgress: [
+        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, CidrIp: ref('VpcCidr'), Description: 'Aurora replication inside the VPC' }),
+      ],
+      Tags: tags({ Name: resourceName('tap-database') }),
+    }),
+  );
+  const e = Exports.network;
+  t.output('VpcId', ref('Vpc'), { description: 'VPC ID', exportKey: e.vpcId });
+  t.output('VpcCidr', ref('VpcCidr'), { description: 'VPC CIDR block', exportKey: e.vpcCidr });
+  subnetIds.forEach((id, i) => {
+    const key = [e.privateSubnet1Id, e.privateSubnet2Id, e.privateSubnet3Id][i];
+    t.output(`${id}Id`, ref(id), { description: `Private subnet in availability zone ${i + 1}`, exportKey: key });
+  });
+  t.output('PrivateRouteTableId', ref('PrivateRouteTable'), { description: 'Route table of the private subnets (gateway endpoints add their routes here)', exportKey: e.privateRouteTableId });
+  t.output('PrivateSubnetIds', Fn.Join(',', subnetIds.map(ref)), { description: 'Comma-separated private subnet IDs', exportKey: e.privateSubnetIds });
+  t.output('LambdaSecurityGroupId', getAtt('LambdaSecurityGroup', 'GroupId'), { description: 'Security group of the VPC functions', exportKey: e.lambdaSecurityGroupId });
+  t.output('DatabaseSecurityGroupId', getAtt('DatabaseSecurityGroup', 'GroupId'), { description: 'Security group of the Aurora cluster', exportKey: e.databaseSecurityGroupId });
+  return t;
+}
+
+export const NetworkStack: NestedStackDefinition = { templateName: 'NetworkStack', build };
