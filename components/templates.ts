@@ -84,6 +84,8 @@ export interface RootParameter {
   readonly maxLength?: number;
   readonly minValue?: number;
   readonly maxValue?: number;
+  /** What the template tells an operator the value must be. */
+  readonly constraintDescription?: string;
 }
 
 type ParameterJson = {
@@ -95,6 +97,7 @@ type ParameterJson = {
   MaxLength?: number;
   MinValue?: number;
   MaxValue?: number;
+  ConstraintDescription?: string;
 };
 
 /** The template's Parameters, sorted by name. */
@@ -111,5 +114,9 @@ export function templateParameters(template: JsonObject): RootParameter[] {
       ...(p.MaxLength === undefined ? {} : { maxLength: p.MaxLength }),
       ...(p.MinValue === undefined ? {} : { minValue: p.MinValue }),
       ...(p.MaxValue === undefined ? {} : { maxValue: p.MaxValue }),
+      ...(p.ConstraintDescription === undefined ? {} : { constraintDescription: p.ConstraintDescription }),
     }));
 }
+
+/** The committed root template's parameters (TapStack.json, read at run time). */
+export const rootParameters = (dir: string = TEMPLATES_DIR): RootParameter[] => templateParameters(parseTemplate(readTemplates(dir).root));

@@ -5,15 +5,31 @@
  */
 import { RunError } from '@pulumi/pulumi';
 import { COMMERCIAL_REGIONS } from '../cfn/contract/regions';
-import { PROJECT } from '../cfn/contract/names';
-import { SUFFIX_MAX_LENGTH, SUFFIX_PATTERN, SharedParameters } from '../cfn/lib/params';
-import { repositoryName } from '../cfn/contract/names';
+import { PROJECT, repositoryName } from '../cfn/contract/names';
+import { parameterValueProblem } from '../components/stackSetParameters';
+import { RootParameter, rootParameters } from '../components/templates';
 
 export const ROLES = ['primary', 'secondary'] as const;
 export type Role = (typeof ROLES)[number];
-/** The template's EnvironmentType AllowedValues: config and template cannot disagree. */
-export const ENVIRONMENT_TYPES = SharedParameters.EnvironmentType.AllowedValues;
-export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
+export type EnvironmentType = string;
+
+/**
+ * Configuration keys whose values become root template parameters, and those
+ * parameters: their checks come from the template's own definitions (pattern,
+ * allowed values, length, bounds), read from the committed TapStack.json, so
+ * configuration and template cannot drift apart.
+ */
+export const TEMPLATE_CHECKED_KEYS = {
+  environmentSuffix: 'EnvironmentSuffix',
+  environmentType: 'EnvironmentType',
+  primaryRegion: 'PrimaryRegion',
+  secondaryRegion: 'SecondaryRegion',
+  alarmEmail: 'AlarmEmail',
+  hostedZoneId: 'HostedZoneId',
+  domainName: 'DomainName',
+  bakeMinutes: 'BakeMinutes',
+  'tags.CostCenter': 'CostCenter',
+} as const;
 
 /** Every `tap:*` key the program reads (Pulumi.yaml declares the same set; a test keeps them equal). */
 export const CONFIG_KEYS = [
@@ -99,9 +115,6 @@ export class ConfigValidationError extends RunError {
   }
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
-const DOMAIN_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const ROLE_ARN = /^arn:aws:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 /** org/project/stack, as `pulumi stack ls --all` prints it. */
@@ -113,7 +126,6 @@ const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 /** CloudFormation StackSets propagate at most 50 tags; tap sets three itself. */
 const MAX_CONFIG_TAGS = 50 - RESERVED_TAG_KEYS.length;
 export const IMAGE_RETAIN_COUNT = { min: 1, max: 1000 } as const;
-export const BAKE_MINUTES = { min: 0, max: 10 } as const;
 
 const show = (v: string): string => JSON.stringify(v);
 
@@ -121,7 +133,7 @@ const show = (v: string): string => JSON.stringify(v);
  * Validates the raw configuration and returns the typed one, or throws one
  * {@link ConfigValidationError} naming every bad key and what it expects.
  */
-export function validateConfig(raw: RawConfig): TapConfig {
+export function validateConfig(raw: RawConfig, parameters: readonly RootParameter[] = rootParameters()): TapConfig {
   const problems: string[] = [];
   const bad = (key: string, message: string): undefined => {
     problems.push(`${key}: ${message}`);
@@ -150,10 +162,26 @@ export function validateConfig(raw: RawConfig): TapConfig {
     const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
     return Number.isInteger(n) && n >= range.min && n <= range.max ? n : bad(`tap:${key}`, `${show(v)} is not ${expected}`);
   };
-  const region = (key: ConfigKey): string | undefined => {
-    const v = required(key, 'an AWS region code such as us-east-1');
+  const region = (key: 'primaryRegion' | 'secondaryRegion'): string | undefined => {
+    const v = fromTemplate(key, true);
     if (v === undefined) return undefined;
+    // Beyond the template's pattern: a region code that exists (a typo would fail only at deploy time).
     return COMMERCIAL_REGIONS.includes(v) ? v : bad(`tap:${key}`, `${show(v)} is not a known AWS region code (expected one of ${COMMERCIAL_REGIONS.join(', ')})`);
+  };
+  /** A value the template's parameter of the same meaning would refuse, named with what the template expects. */
+  const templateProblem = (key: keyof typeof TEMPLATE_CHECKED_KEYS, v: string): string | undefined => {
+    const name = TEMPLATE_CHECKED_KEYS[key];
+    const p = parameters.find((q) => q.name === name);
+    if (p === undefined) return undefined;
+    const problem = parameterValueProblem(p, v);
+    return problem === undefined ? undefined : `${problem} (TapStack.json ${name}: ${p.constraintDescription ?? 'see its definition'})`;
+  };
+  /** A configured value checked against its root parameter; required ones must be set. */
+  const fromTemplate = (key: keyof typeof TEMPLATE_CHECKED_KEYS & ConfigKey, isRequired: boolean): string | undefined => {
+    const v = isRequired ? required(key, `a value for TapStack.json ${TEMPLATE_CHECKED_KEYS[key]}`) : value(key);
+    if (v === undefined) return undefined;
+    const problem = templateProblem(key, v);
+    return problem === undefined ? v : bad(`tap:${key}`, problem);
   };
   const boolean = (key: ConfigKey): boolean | undefined => {
     const v = value(key);
@@ -167,12 +195,8 @@ export function validateConfig(raw: RawConfig): TapConfig {
   }
 
   const role = oneOf('role', ROLES);
-  const suffixExpected = `2-${SUFFIX_MAX_LENGTH} characters matching ${SUFFIX_PATTERN} (lowercase letters, digits and hyphens, starting with a letter; it is part of S3 bucket names)`;
-  let environmentSuffix = matching('environmentSuffix', new RegExp(SUFFIX_PATTERN), suffixExpected, true);
-  if (environmentSuffix !== undefined && (environmentSuffix.length < 2 || environmentSuffix.length > SUFFIX_MAX_LENGTH)) {
-    environmentSuffix = bad('tap:environmentSuffix', `${show(environmentSuffix)} is ${environmentSuffix.length} characters; expected ${suffixExpected}`);
-  }
-  const environmentType = oneOf('environmentType', ENVIRONMENT_TYPES);
+  const environmentSuffix = fromTemplate('environmentSuffix', true);
+  const environmentType = fromTemplate('environmentType', true);
   const primaryRegion = region('primaryRegion');
   const secondaryRegion = region('secondaryRegion');
   if (primaryRegion !== undefined && primaryRegion === secondaryRegion) {
@@ -188,10 +212,14 @@ export function validateConfig(raw: RawConfig): TapConfig {
   }
 
   const tags = parseTags(value('tags'), bad);
+  if (tags.CostCenter !== undefined) {
+    const problem = templateProblem('tags.CostCenter', tags.CostCenter);
+    if (problem !== undefined) bad('tap:tags.CostCenter', `${problem}; it also fills the templates' CostCenter parameter`);
+  }
 
-  const alarmEmail = matching('alarmEmail', EMAIL, 'an e-mail address');
-  const hostedZoneId = matching('hostedZoneId', HOSTED_ZONE_ID, 'a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ');
-  const domainName = matching('domainName', DOMAIN_NAME, 'a lowercase DNS name such as pay.example.com');
+  const alarmEmail = fromTemplate('alarmEmail', false);
+  const hostedZoneId = fromTemplate('hostedZoneId', false);
+  const domainName = fromTemplate('domainName', false);
   if ((value('hostedZoneId') === undefined) !== (value('domainName') === undefined)) {
     const missing = value('hostedZoneId') === undefined ? 'hostedZoneId' : 'domainName';
     bad(`tap:${missing}`, 'is required when DNS failover is configured: set both tap:hostedZoneId and tap:domainName, or neither');
@@ -236,7 +264,9 @@ export function validateConfig(raw: RawConfig): TapConfig {
     }
   }
   const imageRetainCount = integer('imageRetainCount', IMAGE_RETAIN_COUNT, true);
-  const bakeMinutes = integer('bakeMinutes', BAKE_MINUTES, false);
+  // An integer in Pulumi.yaml; which integers the template's pattern decides (0-10).
+  const bakeText = fromTemplate('bakeMinutes', false);
+  const bakeMinutes = bakeText === undefined ? undefined : /^\d+$/.test(bakeText) ? Number(bakeText) : bad('tap:bakeMinutes', `${show(bakeText)} is not a whole number of minutes`);
 
   if (problems.length > 0) throw new ConfigValidationError(problems);
   // Every value below was checked above; the assertions only narrow the types.

@@ -113,7 +113,7 @@ describe('configuration: every problem is named, all at once', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^tap:secondaryRegion: "eu-west-9" is not a known AWS region code/),
-        expect.stringMatching(/^tap:environmentSuffix: "Prod_1" is not 2-16 characters matching/),
+        expect.stringMatching(/^tap:environmentSuffix: "Prod_1" does not match .* \(TapStack.json EnvironmentSuffix: 2-16 lowercase letters/),
         expect.stringMatching(/^tap:secondaryStack: is required for role primary: the fully qualified name of the secondary stack/),
       ]),
     );
@@ -123,9 +123,9 @@ describe('configuration: every problem is named, all at once', () => {
   test.each<[string, Record<string, string | undefined>, RegExp]>([
     ['missing role', { 'tap:role': undefined }, /^tap:role: is required: one of primary, secondary$/],
     ['unknown role', { 'tap:role': 'tertiary' }, /^tap:role: "tertiary" is not one of primary, secondary$/],
-    ['suffix too long', { 'tap:environmentSuffix': 'a'.repeat(17) }, /^tap:environmentSuffix: "a{17}" is 17 characters; expected 2-16/],
-    ['suffix ending in a hyphen', { 'tap:environmentSuffix': 'prod-' }, /^tap:environmentSuffix: "prod-" is not 2-16 characters/],
-    ['environment type', { 'tap:environmentType': 'qa' }, /^tap:environmentType: "qa" is not one of dev, staging, prod$/],
+    ['suffix too long', { 'tap:environmentSuffix': 'a'.repeat(17) }, /^tap:environmentSuffix: "a{17}" is longer than 16 characters \(TapStack.json EnvironmentSuffix: /],
+    ['suffix ending in a hyphen', { 'tap:environmentSuffix': 'prod-' }, /^tap:environmentSuffix: "prod-" does not match /],
+    ['environment type', { 'tap:environmentType': 'qa' }, /^tap:environmentType: "qa" is not one of dev, staging, prod \(TapStack.json EnvironmentType: Must be dev, staging or prod.\)$/],
     ['unknown primary region', { 'tap:primaryRegion': 'us-central-1', 'aws:region': 'us-central-1' }, /^tap:primaryRegion: "us-central-1" is not a known AWS region code/],
     ['same regions', { 'tap:secondaryRegion': 'us-east-1' }, /^tap:secondaryRegion: must differ from tap:primaryRegion \(both are us-east-1\)/],
     ['stack region not the primary', { 'aws:region': 'eu-west-1' }, /^aws:region: "eu-west-1" must equal tap:primaryRegion \(us-east-1\) for role primary$/],
@@ -133,10 +133,12 @@ describe('configuration: every problem is named, all at once', () => {
     ['tags not an object', { 'tap:tags': '["a"]' }, /^tap:tags: is not an object of tag keys to string values$/],
     ['reserved tag', { 'tap:tags': '{"Project":"x"}' }, /^tap:tags.Project: is set by tap itself/],
     ['aws: tag', { 'tap:tags': '{"aws:owner":"x"}' }, /^tap:tags.aws:owner: is not a valid tag key/],
-    ['alarm e-mail', { 'tap:alarmEmail': 'ops-at-example.com' }, /^tap:alarmEmail: "ops-at-example.com" is not an e-mail address$/],
+    ['alarm e-mail', { 'tap:alarmEmail': 'ops-at-example.com' }, /^tap:alarmEmail: "ops-at-example.com" does not match .* \(TapStack.json AlarmEmail: Must be empty or an e-mail address.\)$/],
     ['hosted zone without domain', { 'tap:hostedZoneId': 'Z0123456789ABC' }, /^tap:domainName: is required when DNS failover is configured: set both/],
     ['domain without hosted zone', { 'tap:domainName': 'pay.example.com' }, /^tap:hostedZoneId: is required when DNS failover is configured/],
-    ['bad hosted zone', { 'tap:hostedZoneId': 'zone', 'tap:domainName': 'pay.example.com' }, /^tap:hostedZoneId: "zone" is not a Route 53 hosted zone ID/],
+    ['bad hosted zone', { 'tap:hostedZoneId': 'zone', 'tap:domainName': 'pay.example.com' }, /^tap:hostedZoneId: "zone" does not match .* \(TapStack.json HostedZoneId: Empty, or a Route 53 hosted zone ID/],
+    ['a domain longer than the template allows', { 'tap:hostedZoneId': 'Z0123456789ABC', 'tap:domainName': `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.com` }, /^tap:domainName: ".*" is longer than 236 characters \(TapStack.json DomainName: /],
+    ['a CostCenter tag the template refuses', { 'tap:tags': '{"CostCenter":"-payments"}' }, /^tap:tags.CostCenter: "-payments" does not match .*; it also fills the templates' CostCenter parameter$/],
     ['roles neither created nor given', { 'tap:createStackSetRoles': 'false' }, /^tap:createStackSetRoles: must be true, or set tap:stackSetAdministrationRoleArn and tap:stackSetExecutionRoleName/],
     ['no roles key at all', { 'tap:createStackSetRoles': undefined }, /^tap:createStackSetRoles: must be true, or set/],
     ['roles both created and given', { 'tap:stackSetExecutionRoleName': 'x' }, /^tap:createStackSetRoles: is true, but tap:stackSetExecutionRoleName name existing roles/],
@@ -148,8 +150,8 @@ describe('configuration: every problem is named, all at once', () => {
     ['image of another region', { 'tap:imageUri': IMAGE('eu-west-1') }, /^tap:imageUri: is in eu-west-1 but this stack deploys to us-east-1/],
     ['image in another repository', { 'tap:imageUri': IMAGE('us-east-1').replace('tap-lambda-prod', 'ci/lambda') }, /^tap:imageUri: is in repository ci\/lambda; expected tap-lambda-prod, the repository this stack declares/],
     ['retain count zero', { 'tap:imageRetainCount': '0' }, /^tap:imageRetainCount: "0" is not an integer from 1 to 1000$/],
-    ['bake minutes above 10', { 'tap:bakeMinutes': '11' }, /^tap:bakeMinutes: "11" is not an integer from 0 to 10$/],
-    ['bake minutes not an integer', { 'tap:bakeMinutes': '2.5' }, /^tap:bakeMinutes: "2.5" is not an integer from 0 to 10$/],
+    ['bake minutes above 10', { 'tap:bakeMinutes': '11' }, /^tap:bakeMinutes: "11" does not match \^\(auto\|\[0-9\]\|10\)\$ \(TapStack.json BakeMinutes: /],
+    ['bake minutes not a whole number', { 'tap:bakeMinutes': '2.5' }, /^tap:bakeMinutes: "2.5" does not match /],
     ['a misspelt key', { 'tap:enviromentSuffix': 'prod' }, /^tap:enviromentSuffix: is not a tap configuration key/],
   ])('GIVEN the primary with %s WHEN validated THEN the message names the key and what is expected', (_case, change, expected) => {
     expect(problems({ ...validUs(), ...change })).toEqual([expect.stringMatching(expected)]);

@@ -83,7 +83,7 @@ describe('templates: root parameters', () => {
   test('GIVEN the fixture root WHEN read THEN every parameter comes with its Default as text and its constraints', () => {
     const params = templateParameters(fixtureRoot() as never);
     expect(params.map((p) => p.name)).toEqual(['AlarmEmail', 'BakeMinutes', 'EnvironmentSuffix', 'PrimaryImageUri', 'PrimaryRegion', 'SecondaryImageUri', 'SecondaryRegion']);
-    expect(params.find((p) => p.name === 'BakeMinutes')).toEqual({ name: 'BakeMinutes', type: 'String', default: 'auto', allowedPattern: '^(auto|[0-9]|10)$' });
+    expect(params.find((p) => p.name === 'BakeMinutes')).toEqual({ name: 'BakeMinutes', type: 'String', default: 'auto', allowedPattern: '^(auto|[0-9]|10)$', constraintDescription: 'c' });
     expect(params.find((p) => p.name === 'AlarmEmail')?.default).toBe('');
   });
 
