@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from hypothesis import HealthCheck, settings
 
 import gate
 import migrate
@@ -20,6 +21,18 @@ from support import ResponseRecorder
 from tap import aws, cfn
 
 REGION = "us-east-1"
+
+# Generated inputs, the same on every run (derandomize: no flaky CI, no
+# example database to carry around); each test bounds its own max_examples.
+settings.register_profile(
+    "tap",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    max_examples=50,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("tap")
 
 
 def ci_enabled() -> bool:
