@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 import gate
 import migrate
@@ -30,6 +30,9 @@ settings.register_profile(
     derandomize=True,
     database=None,
     max_examples=50,
+    # No "explain" phase: it re-runs failing examples under a tracer (slow)
+    # and only adds hints to a report that the shrunk example already gives.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("tap")
