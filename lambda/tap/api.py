@@ -46,19 +46,37 @@ def response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | 
     }
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def route_of(event: Mapping[str, Any]) -> tuple[str, str]:
-    """(method, path). Prefers routeKey; a $default route falls back to the raw path."""
-    http = (event.get("requestContext") or {}).get("http") or {}
-    method = str(http.get("method") or "").upper()
-    route_key = str(event.get("routeKey") or "")
+    """(method, path). Prefers routeKey; a $default route falls back to the raw path.
+
+    Reads the event defensively: only API Gateway's payload v2 shape counts,
+    anything else (a string requestContext, a list for http...) reads as
+    missing, which routes to 400/404, never to an exception."""
+    context = _mapping(event.get("requestContext"))
+    http = _mapping(context.get("http"))
+    method = _text(http.get("method")).upper()
+    route_key = _text(event.get("routeKey"))
     if route_key and route_key != "$default" and " " in route_key:
         key_method, key_path = route_key.split(" ", 1)
         return (method or key_method.upper(), key_path)
-    path = str(event.get("rawPath") or http.get("path") or "")
-    stage = (event.get("requestContext") or {}).get("stage")
+    path = _text(event.get("rawPath")) or _text(http.get("path"))
+    stage = _text(context.get("stage"))
     if stage and stage != "$default" and path.startswith(f"/{stage}/"):
         path = path[len(stage) + 1 :]
     return method, path
+
+
+def malformed_event() -> dict[str, Any]:
+    """What an invocation that API Gateway would not send gets."""
+    return response(400, {"message": "malformed request: not an API Gateway HTTP API (payload 2.0) event"})
 
 
 @dataclass
@@ -74,11 +92,19 @@ class ValidatorApp:
     health_budget_seconds: float = health.HEALTH_BUDGET_SECONDS
     health_spawn: health.Spawn = health.in_daemon_thread
 
-    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
         request_id = getattr(context, "aws_request_id", None)
+        if not isinstance(request_id, str):
+            request_id = None
         with bound(request_id=request_id):
+            if not isinstance(event, Mapping):
+                logger.warning("event is not an object", extra={"event_type": type(event).__name__})
+                return malformed_event()
             method, path = route_of(event)
             try:
+                if not method or not path:
+                    logger.warning("event has no HTTP method or path")
+                    return malformed_event()
                 budget = Budget.from_context(context)
                 if path == "/transactions":
                     if method != "POST":
@@ -91,12 +117,13 @@ class ValidatorApp:
                 return response(404, {"message": "not found"})
             except Exception:
                 # The API boundary: log the trace, never return it.
-                logger.exception("unhandled error", extra={"route": f"{method} {path}"})
+                logger.exception("unhandled error", extra={"route": f"{method} {path}"[:200]})
                 return response(500, {"message": "internal error"})
 
     def post_transaction(self, event: Mapping[str, Any], request_id: str | None, budget: Budget) -> dict[str, Any]:
         now = self.clock()
-        result = validate_body(event.get("body"), bool(event.get("isBase64Encoded")), now, self.limits)
+        # API Gateway sends a boolean; "false" or 1 is not one.
+        result = validate_body(event.get("body"), event.get("isBase64Encoded") is True, now, self.limits)
         if not result.ok:
             logger.info(
                 "transaction rejected as malformed",

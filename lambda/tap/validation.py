@@ -133,10 +133,13 @@ def _field_name(key: str) -> str:
     return key if key in FIELDS else "body"
 
 
-def decode_body(body: str | bytes | None, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
+def decode_body(body: Any, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """API Gateway body -> JSON object, or a body-level error."""
     if body is None or body == "" or body == b"":
         return None, [FieldError("body", "required", "request body is required")]
+    if not isinstance(body, (str, bytes)):
+        # API Gateway always sends a string; anything else is not its event.
+        return None, [FieldError("body", "invalid_type", "the event's body is not a string")]
     raw: bytes
     if isinstance(body, str):
         raw = body.encode("utf-8", errors="surrogatepass")
@@ -370,7 +373,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
     )
 
 
-def validate_body(body: str | bytes | None, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
+def validate_body(body: Any, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
     data, errors = decode_body(body, is_base64)
     if data is None:
         return ValidationResult(errors=errors)
