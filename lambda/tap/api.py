@@ -34,7 +34,10 @@ logger = get_logger("validator")
 JSON_HEADERS = {"content-type": "application/json", "cache-control": "no-store"}
 # The validator has 10 s; a lock wait longer than this is better answered 503.
 DB_LOCK_WAIT_SECONDS = 3
-VALIDATOR_DB_TIMEOUTS = db.Timeouts(connect=3, read=4, write=4)
+# Read above the lock wait, so that a lock wait ends in the server's clean
+# error 1205 rather than in a socket timeout.
+VALIDATOR_DB_TIMEOUTS = db.Timeouts(connect=2, read=4, write=4)
+VALIDATOR_SERVICES = ("ssm", "secretsmanager", "dynamodb", "s3")
 
 
 def response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -177,7 +180,8 @@ class ValidatorApp:
                 [health.Check("config", self.settings.get), health.Check("database", self.store.ping)],
                 [health.Check("sessionTable", self.sessions.probe)],
             ],
-            budget.limited_to(self.health_budget_seconds, self.monotonic),
+            budget,
+            self.health_budget_seconds,
             self.monotonic,
             self.health_spawn,
         )
@@ -213,9 +217,12 @@ def build_app(
     connect_fn: Callable[[DbSettings, db.Timeouts], Any] | None = None,
     clock: Callable[[], _dt.datetime] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    clients: Mapping[str, Any] | None = None,
 ) -> ValidatorApp:
     """Wires the app from the environment; ``connect_fn`` defaults to TLS and
-    gets VALIDATOR_DB_TIMEOUTS capped to the invocation's budget."""
+    gets VALIDATOR_DB_TIMEOUTS fitted to the invocation's budget; ``clients``
+    (service name -> client) defaults to the module-level validator clients."""
+    clients = clients or {s: aws.client(s, aws.VALIDATOR_CONFIG) for s in VALIDATOR_SERVICES}
     names = DbParameterNames(
         endpoint=env.get(env.DB_WRITER_ENDPOINT_PARAM, environ),
         port=env.get(env.DB_PORT_PARAM, environ),
@@ -224,7 +231,7 @@ def build_app(
     database = env.get(env.DB_NAME, environ)
     db.quote_identifier(database)  # fail at start-up, not on the first request
     settings = TTLCache(
-        functools.partial(load_db_settings, aws.client("ssm"), aws.client("secretsmanager"), names, database),
+        functools.partial(load_db_settings, clients["ssm"], clients["secretsmanager"], names, database),
         ttl_seconds=env.get_int(env.CONFIG_TTL_SECONDS, environ),
         clock=monotonic,
         dependency="ssm",
@@ -238,8 +245,8 @@ def build_app(
         store=TransactionStore(
             db.ConnectionProvider(settings, connect_fn or _default_connect, VALIDATOR_DB_TIMEOUTS), clock=clock
         ),
-        sessions=IdempotencyStore(aws.client("dynamodb"), env.get(env.SESSION_TABLE_NAME, environ)),
-        audit=AuditWriter(aws.client("s3"), env.get(env.AUDIT_BUCKET_NAME, environ), environment),
+        sessions=IdempotencyStore(clients["dynamodb"], env.get(env.SESSION_TABLE_NAME, environ)),
+        audit=AuditWriter(clients["s3"], env.get(env.AUDIT_BUCKET_NAME, environ), environment),
         clock=clock,
         monotonic=monotonic,
     )

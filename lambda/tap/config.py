@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tap import aws
 from tap.jsonlog import get_logger
 
 if TYPE_CHECKING:  # tap.budget imports this module for BudgetExhausted
@@ -44,7 +45,7 @@ class DependencyError(Exception):
     @property
     def transient(self) -> bool:
         """Whether the underlying failure may go away on retry."""
-        from tap import aws, db  # local import: db imports this module
+        from tap import db  # local import: db imports this module
 
         cause = self.__cause__
         return cause is not None and (aws.is_transient(cause) or db.is_transient(cause))
@@ -65,11 +66,14 @@ class BudgetExhausted(DependencyError):
 
 
 class TTLCache(Generic[T]):
-    """One value with a maximum age; the loader runs at most once at a time.
+    """One value with a maximum age.
 
-    ``get(budget)`` hands the caller's time budget to the loader, and waits
-    for a load already in progress no longer than that budget lasts
-    (BudgetExhausted naming ``dependency``, what the loader calls first).
+    No lock is held while the loader runs: a load left running by a request
+    that has already answered (a GET /health check that outlived its answer,
+    see tap/health.py) must not make the next request wait for it. Two loads
+    may then overlap; each caller gets its own result and the cache keeps one
+    of them. In Lambda a container serves one request at a time, so the cost
+    is at most one extra lookup, only after such a health check.
     """
 
     def __init__(
@@ -83,27 +87,29 @@ class TTLCache(Generic[T]):
         self._loader = loader
         self._ttl = ttl_seconds
         self._clock = clock
-        self._dependency = dependency
-        self._lock = threading.Lock()
+        self.dependency = dependency
+        self._lock = threading.Lock()  # guards the three fields below, never a load
         self._value: T | None = None
         self._loaded_at: float | None = None
+        self._generation = 0
 
     def get(self, budget: Budget | None = None) -> T:
-        if budget is None:
-            self._lock.acquire()
-        else:
-            budget.acquire(self._lock, self._dependency)
-        try:
-            now = self._clock()
-            if self._loaded_at is None or now - self._loaded_at >= self._ttl:
-                self._value = self._loader(budget)
-                self._loaded_at = now
-            return self._value  # type: ignore[return-value]
-        finally:
-            self._lock.release()
+        with self._lock:
+            if self._loaded_at is not None and self._clock() - self._loaded_at < self._ttl:
+                return self._value  # type: ignore[return-value]
+            generation = self._generation
+        started = self._clock()
+        value = self._loader(budget)
+        with self._lock:
+            # A load that began before an invalidate() may carry the very
+            # credentials that were refused: hand it back, do not keep it.
+            if generation == self._generation and (self._loaded_at is None or started >= self._loaded_at):
+                self._value, self._loaded_at = value, started
+        return value
 
     def invalidate(self) -> None:
         with self._lock:
+            self._generation += 1
             self._loaded_at = None
             self._value = None
 
@@ -134,10 +140,10 @@ def load_db_settings(
 ) -> DbSettings:
     """Exactly one SSM call (GetParameters for all three names) and one
     Secrets Manager call, each only if ``budget`` (when given) allows it."""
-    if budget is not None:
-        budget.require("ssm")
     try:
-        response = ssm.get_parameters(Names=[names.endpoint, names.port, names.secret_arn], WithDecryption=True)
+        response = aws.call(
+            budget, "ssm", ssm, "get_parameters", Names=[names.endpoint, names.port, names.secret_arn], WithDecryption=True
+        )
     except (BotoCoreError, ClientError) as e:
         logger.exception("could not read database parameters from SSM")
         raise DependencyError("ssm", "could not read database parameters") from e
@@ -154,10 +160,8 @@ def load_db_settings(
     if not host or not 0 < port < 65536 or not secret_arn:
         raise DependencyError("ssm", "database parameters are incomplete or malformed")
 
-    if budget is not None:
-        budget.require("secretsmanager")
     try:
-        secret = secrets.get_secret_value(SecretId=secret_arn)
+        secret = aws.call(budget, "secretsmanager", secrets, "get_secret_value", SecretId=secret_arn)
     except (BotoCoreError, ClientError) as e:
         logger.exception("could not read database credentials from Secrets Manager")
         raise DependencyError("secretsmanager", "could not read database credentials") from e

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tap import aws
 from tap.aws import error_code
 from tap.budget import Budget
 from tap.config import DependencyError
@@ -43,9 +44,12 @@ class IdempotencyStore:
         self._table = table_name
 
     def get(self, transaction_id: str, budget: Budget) -> Decision | None:
-        budget.require("dynamodb")
         try:
-            response = self._ddb.get_item(
+            response = aws.call(
+                budget,
+                "dynamodb",
+                self._ddb,
+                "get_item",
                 TableName=self._table,
                 Key={"sessionId": {"S": session_id(transaction_id)}},
                 ConsistentRead=True,
@@ -58,7 +62,6 @@ class IdempotencyStore:
 
     def put_first(self, decision: Decision, merchant_id: str, now: _dt.datetime, budget: Budget) -> Decision:
         """Stores ``decision`` unless one exists; returns whichever is stored."""
-        budget.require("dynamodb")
         decided_at = decision.decided_at or now
         item = {
             "sessionId": {"S": session_id(decision.transaction_id)},
@@ -70,7 +73,11 @@ class IdempotencyStore:
             "expiresAt": {"N": str(int(now.timestamp()) + RECORD_TTL_SECONDS)},
         }
         try:
-            self._ddb.put_item(
+            aws.call(
+                budget,
+                "dynamodb",
+                self._ddb,
+                "put_item",
                 TableName=self._table,
                 Item=item,
                 ConditionExpression="attribute_not_exists(sessionId)",
@@ -90,9 +97,8 @@ class IdempotencyStore:
 
     def probe(self, budget: Budget) -> None:
         """Cheap reachability check for GET /health (a GetItem on a key that never exists)."""
-        budget.require("dynamodb")
         try:
-            self._ddb.get_item(TableName=self._table, Key={"sessionId": {"S": "health#probe"}})
+            aws.call(budget, "dynamodb", self._ddb, "get_item", TableName=self._table, Key={"sessionId": {"S": "health#probe"}})
         except (BotoCoreError, ClientError) as e:
             logger.exception("session table health probe failed")
             raise DependencyError("dynamodb", "session table unreachable") from e

@@ -33,6 +33,8 @@ ATTEMPTS = 2  # one retry on deadlock / lost connection; the validator has 10 s 
 class Connections(Protocol):
     def get(self, budget: Budget) -> Any: ...
 
+    def require_round_trip(self, budget: Budget) -> None: ...
+
     def probe(self, budget: Budget, sql: str) -> None: ...
 
     def discard(self) -> None: ...
@@ -88,25 +90,31 @@ class TransactionStore:
         while True:
             attempt += 1
             conn = self._connections.get(budget)
-            # Again after get(): connecting (and reading the settings) may
-            # have used up the budget.
-            budget.require("database")
             try:
-                return self._record_once(conn, txn)
+                return self._record_once(conn, txn, lambda: self._connections.require_round_trip(budget))
             except pymysql.MySQLError as e:
-                self._rollback_quietly(conn)
                 self._connections.discard()
                 if not (db.is_transient(e) and attempt < ATTEMPTS):
                     logger.exception("database error while recording a transaction")
                     raise DependencyError("database", "could not record the transaction") from e
                 logger.warning("transient database error; retrying", extra={"mysql_error": db.error_code(e)})
+            except BaseException:
+                # Out of budget mid-transaction (or a bug): closing the
+                # connection rolls it back; a ROLLBACK round trip might hang.
+                self._connections.discard()
+                raise
 
-    def _record_once(self, conn: Any, txn: Transaction) -> Recorded:
+    def _record_once(self, conn: Any, txn: Transaction, round_trip: Callable[[], None]) -> Recorded:
+        """``round_trip`` runs before every statement: it raises BudgetExhausted
+        when the statement's worst case no longer fits."""
         with conn.cursor() as cur:
+            round_trip()
             existing = self._fetch(cur, txn.transaction_id)
             if existing is not None:
                 return existing
+            round_trip()
             conn.begin()
+            round_trip()
             cur.execute(
                 "SELECT merchant_id, status, currency, daily_limit FROM merchants WHERE merchant_id = %s FOR UPDATE",
                 (txn.merchant_id,),
@@ -117,6 +125,7 @@ class TransactionStore:
             approved_today = Decimal(0)
             if merchant is not None:
                 start, end = utc_day_bounds(now)
+                round_trip()
                 cur.execute(
                     "SELECT COALESCE(SUM(amount), 0) FROM transactions"
                     " WHERE merchant_id = %s AND decision = 'APPROVED' AND decided_at >= %s AND decided_at < %s",
@@ -125,6 +134,7 @@ class TransactionStore:
                 approved_today = Decimal(cur.fetchone()[0])
             decision = decide(txn, merchant, approved_today, now)
             try:
+                round_trip()
                 cur.execute(
                     "INSERT INTO transactions (transaction_id, merchant_id, amount, currency, card_masked,"
                     " client_timestamp, decision, reasons, decided_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -144,11 +154,14 @@ class TransactionStore:
                 if db.error_code(e) != ER.DUP_ENTRY:
                     raise
                 # A concurrent request with the same id won the insert.
+                round_trip()
                 conn.rollback()
+                round_trip()
                 existing = self._fetch(cur, txn.transaction_id)
                 if existing is None:
                     raise
                 return existing
+            round_trip()
             conn.commit()
             return Recorded(transaction=txn, decision=decision, replayed=False)
 
@@ -161,12 +174,3 @@ class TransactionStore:
     def ping(self, budget: Budget) -> None:
         """GET /health: the database answers and the schema is there."""
         self._connections.probe(budget, "SELECT 1 FROM merchants LIMIT 1")
-
-    @staticmethod
-    def _rollback_quietly(conn: Any) -> None:
-        try:
-            conn.rollback()
-        except pymysql.MySQLError:
-            # The connection is discarded right after; a failed rollback on a
-            # dead socket changes nothing (the server rolls back on disconnect).
-            logger.debug("rollback failed on a broken connection", exc_info=True)

@@ -73,7 +73,8 @@ def stub() -> Iterator[Callable[[str], tuple[Any, Stubber]]]:
     stubbers: list[Stubber] = []
 
     def make(service: str) -> tuple[Any, Stubber]:
-        client = boto3.client(service, region_name=REGION)
+        # The validator's Config: its time budget reads the worst case from it.
+        client = boto3.client(service, region_name=REGION, config=aws.VALIDATOR_CONFIG)
         stubber = Stubber(client)
         stubber.activate()
         stubbers.append(stubber)
@@ -85,6 +86,14 @@ def stub() -> Iterator[Callable[[str], tuple[Any, Stubber]]]:
         stubber.deactivate()
     for stubber in stubbers:
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def fake_aws() -> Any:
+    """The validator's clients answered in process on a fake clock (validator_harness.FakeAws)."""
+    from validator_harness import FakeAws
+
+    return FakeAws()
 
 
 @pytest.fixture

@@ -311,6 +311,9 @@ class Connections:
             self.conn = db.connect(self.settings, tls=None, lock_wait_timeout=5)
         return self.conn
 
+    def require_round_trip(self, budget: Budget = BUDGET) -> None:
+        budget.require("database", 5)
+
     def discard(self) -> None:
         if self.conn is not None:
             self.conn.close()

@@ -233,3 +233,92 @@ class ValidatorHarness:
 
     def session_items(self) -> list[dict[str, Any]]:
         return [p["Item"] for s, op, p in self.sent if op == "PutItem"]
+
+
+class FakeAws:
+    """The validator's real boto3 clients (its Config, hence its worst cases),
+    answered in process on a FakeClock according to ``plan``: step ->
+    ("ok", 0) | ("slow", seconds) | ("hang", 0), a step being "service.Operation",
+    "database.connect" or "database.query". A hanging call costs its client's
+    connect + read timeouts and then raises what botocore or pymysql raise."""
+
+    CANNED: dict[str, dict[str, Any]] = {
+        "GetParameters": {
+            "Parameters": [
+                {"Name": ENVIRON[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},
+                {"Name": ENVIRON[env.DB_PORT_PARAM], "Type": "String", "Value": "3306", "Version": 1},
+                {"Name": ENVIRON[env.DB_SECRET_ARN_PARAM], "Type": "String", "Value": SECRET_ARN, "Version": 1},
+            ]
+        },
+        "GetSecretValue": {"ARN": SECRET_ARN, "Name": "db", "SecretString": json.dumps({"username": "tap", "password": "pw"})},
+        "GetItem": {},
+        "PutObject": {"ETag": '"x"'},
+        "PutItem": {},
+    }
+
+    def __init__(self) -> None:
+        import boto3
+
+        from tap import aws
+
+        self.clock = FakeClock()
+        self.plan: dict[str, tuple[str, float]] = {}
+        self.calls: list[str] = []
+        self.clients = {}
+        for service in api.VALIDATOR_SERVICES:
+            client = boto3.client(service, region_name="us-east-1", config=aws.VALIDATOR_CONFIG)
+            client.meta.events.register("before-call.*.*", self._answer)
+            self.clients[service] = client
+        self.db = FakeMySQL({"merchant-001": ("ACTIVE", "USD", "1000000.00")})
+        self.db.fail = self._statement
+        self._read_timeout = 0.0
+
+    def _behaviour(self, step: str) -> tuple[str, float]:
+        return self.plan.get(step, ("ok", 0.0))
+
+    def _answer(self, model: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+        from botocore.exceptions import ReadTimeoutError
+
+        step = f"{model.service_model.endpoint_prefix}.{model.name}"
+        self.calls.append(step)
+        kind, seconds = self._behaviour(step)
+        config = self.clients[model.service_model.endpoint_prefix].meta.config
+        if kind == "hang":
+            self.clock.sleep(config.connect_timeout + config.read_timeout)
+            raise ReadTimeoutError(endpoint_url=f"https://{step}.example/")
+        self.clock.sleep(min(seconds, config.read_timeout * 0.99))
+        return AWSResponse(None, 200, {}, None), copy.deepcopy(self.CANNED[model.name])
+
+    def connect(self, settings: Any, timeouts: Any) -> Any:
+        import pymysql
+
+        self.calls.append("database.connect")
+        kind, seconds = self._behaviour("database.connect")
+        if kind == "hang":
+            self.clock.sleep(timeouts.connect + timeouts.read)
+            raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server at 'reading initial communication packet'")
+        self.clock.sleep(min(seconds, timeouts.read * 0.99))
+        self._read_timeout = timeouts.read
+        return self.db.connect(settings, timeouts)
+
+    def _statement(self, sql: str) -> Any:
+        import pymysql
+
+        self.calls.append("database.query")
+        kind, seconds = self._behaviour("database.query")
+        if kind == "hang":
+            self.clock.sleep(self._read_timeout)
+            return pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
+        self.clock.sleep(min(seconds, self._read_timeout * 0.99))
+        return None
+
+    def app(self, timeout_seconds: float) -> tuple[api.ValidatorApp, FakeClock, Callable[[], FakeContext]]:
+        """A new app (a cold container) with every step "ok" until ``plan`` says otherwise."""
+        self.plan = {}
+        app = api.build_app(ENVIRON, connect_fn=self.connect, clock=lambda: NOW, monotonic=self.clock, clients=self.clients)
+        return app, self.clock, lambda: FakeContext(timeout_seconds, clock=self.clock)
+
+    @staticmethod
+    def post(app: api.ValidatorApp, context: FakeContext) -> dict[str, Any]:
+        return app.handle(http_event("POST", "/transactions", transaction_body(amount="0.01")), context)
