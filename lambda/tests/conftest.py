@@ -88,6 +88,25 @@ def stub() -> Iterator[Callable[[str], tuple[Any, Stubber]]]:
         stubber.assert_no_pending_responses()
 
 
+_FAULT_REPORT: list[Any] = []
+
+
+@pytest.fixture
+def fault_report() -> list[Any]:
+    """Scenarios of the fault-injection run, printed at the end of the session."""
+    return _FAULT_REPORT
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _FAULT_REPORT:
+        return
+    worst = max(_FAULT_REPORT, key=lambda s: s.seconds)
+    terminalreporter.write_line(
+        f"fault injection: {len(_FAULT_REPORT)} scenarios on loopback; worst validator answer"
+        f" {worst.seconds:.2f} s ({worst.name}) vs a function timeout of 10 s"
+    )
+
+
 @pytest.fixture
 def fake_aws() -> Any:
     """The validator's clients answered in process on a fake clock (validator_harness.FakeAws)."""
