@@ -1,7 +1,8 @@
 """The transaction validator behind API Gateway (HTTP API, payload format 2.0).
 
 POST /transactions: 400 lists every field error; 200 carries the decision;
-a repeated transaction id gets the first decision back; 503 when a
+a repeated transaction id gets the first decision back for the same request
+and 409 for a different one (tap/fingerprint.py); 503 when a
 dependency is down, or too slow for the invocation's time budget
 (tap/budget.py), so that the client may retry with the same id, safely,
 instead of getting API Gateway's 500 for a timed-out function.
@@ -20,14 +21,15 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tap import aws, db, env, health
+from tap import aws, db, env, fingerprint, health
 from tap.audit import AuditWriter
 from tap.budget import Budget
 from tap.config import DbParameterNames, DbSettings, DependencyError, TTLCache, load_db_settings
+from tap.fingerprint import Fingerprint
 from tap.idempotency import IdempotencyStore
 from tap.jsonlog import bound, get_logger
 from tap.store import TransactionStore
-from tap.validation import Limits, validate_body
+from tap.validation import Limits, Transaction, validate_body
 
 logger = get_logger("validator")
 
@@ -141,15 +143,19 @@ class ValidatorApp:
                 # Every call below checks ``budget`` first (BudgetExhausted is
                 # a DependencyError): better a 503 now than a function timeout.
                 stored = self.sessions.get(txn.transaction_id, budget)
-                if stored is not None:
-                    logger.info("repeated transaction id; returning the first decision", extra={"decision": stored.decision})
-                    return response(200, {**stored.to_dict(), "replayed": True})
-                recorded = self.store.record(txn, budget)
+                if stored is not None and stored.fingerprint is not None:
+                    if not fingerprint.same_request(stored.fingerprint, self._fingerprint(txn, stored.fingerprint, budget)):
+                        return self._conflict()
+                    logger.info("repeated transaction id; returning the first decision", extra={"decision": stored.decision.decision})
+                    return response(200, {**stored.decision.to_dict(), "replayed": True})
+                recorded = self.store.record(txn, self._fingerprint(txn, None, budget), budget)
+                if recorded.conflict:
+                    return self._conflict()
                 # The audit write comes before the session-table write so that
                 # a failure here (503) makes the client retry, and the retry,
                 # finding the row in Aurora but not in DynamoDB, writes it again.
                 self.audit.write(recorded.transaction, recorded.decision, request_id, budget)
-                final = self.sessions.put_first(recorded.decision, recorded.transaction.merchant_id, now, budget)
+                wrote = self.sessions.put_first(recorded, now, budget)
             except DependencyError as e:
                 logger.error("dependency unavailable", extra={"dependency": e.dependency, "error": str(e)})
                 return response(
@@ -161,7 +167,8 @@ class ValidatorApp:
                     },
                     {"retry-after": "1"},
                 )
-            replayed = recorded.replayed or final is not recorded.decision
+            final = recorded.decision
+            replayed = recorded.replayed or not wrote
             logger.info(
                 "transaction decided",
                 extra={
@@ -173,6 +180,26 @@ class ValidatorApp:
                 },
             )
             return response(200, {**final.to_dict(), "replayed": replayed})
+
+    def _fingerprint(self, txn: Transaction, stored: Fingerprint | None, budget: Budget) -> Fingerprint:
+        """This request's fingerprint. The card part needs the key, which comes
+        with the database settings: read them (cached) only when the answer
+        depends on it, so that a replay of an item without a card part still
+        costs one GetItem on a cold container."""
+        if stored is not None and stored.card is None:
+            return fingerprint.of(txn, None)
+        return fingerprint.of(txn, self.settings.get(budget).fingerprint_key)
+
+    @staticmethod
+    def _conflict() -> dict[str, Any]:
+        logger.warning("transaction id reused for a different request; refused")
+        return response(
+            409,
+            {
+                "message": "transactionId was already used for a different request; a new transaction needs a new transactionId",
+                "code": "idempotency_key_reused",
+            },
+        )
 
     def health(self, budget: Budget) -> dict[str, Any]:
         checks = health.run_checks(
@@ -223,10 +250,13 @@ def build_app(
     gets VALIDATOR_DB_TIMEOUTS fitted to the invocation's budget; ``clients``
     (service name -> client) defaults to the module-level validator clients."""
     clients = clients or {s: aws.client(s, aws.VALIDATOR_CONFIG) for s in VALIDATOR_SERVICES}
+    environment = env.get(env.TAP_ENVIRONMENT_SUFFIX, environ)
     names = DbParameterNames(
         endpoint=env.get(env.DB_WRITER_ENDPOINT_PARAM, environ),
         port=env.get(env.DB_PORT_PARAM, environ),
         secret_arn=env.get(env.DB_SECRET_ARN_PARAM, environ),
+        fingerprint_key=environ.get(env.REQUEST_FINGERPRINT_KEY_PARAM, "").strip()
+        or f"/tap/{environment}/db/request-fingerprint-key",
     )
     database = env.get(env.DB_NAME, environ)
     db.quote_identifier(database)  # fail at start-up, not on the first request
@@ -237,13 +267,14 @@ def build_app(
         dependency="ssm",
     )
     clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
-    environment = env.get(env.TAP_ENVIRONMENT_SUFFIX, environ)
     return ValidatorApp(
         limits=limits_from_env(environ),
         environment=environment,
         settings=settings,
         store=TransactionStore(
-            db.ConnectionProvider(settings, connect_fn or _default_connect, VALIDATOR_DB_TIMEOUTS), clock=clock
+            db.ConnectionProvider(settings, connect_fn or _default_connect, VALIDATOR_DB_TIMEOUTS),
+            clock=clock,
+            monotonic=monotonic,
         ),
         sessions=IdempotencyStore(clients["dynamodb"], env.get(env.SESSION_TABLE_NAME, environ)),
         audit=AuditWriter(clients["s3"], env.get(env.AUDIT_BUCKET_NAME, environ), environment),

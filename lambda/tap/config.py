@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws
+from tap.fingerprint import FingerprintKey
 from tap.jsonlog import get_logger
 
 if TYPE_CHECKING:  # tap.budget imports this module for BudgetExhausted
@@ -116,11 +117,14 @@ class TTLCache(Generic[T]):
 
 @dataclass(frozen=True)
 class DbParameterNames:
-    """Names of the SSM parameters, not their values."""
+    """Names of the SSM parameters, not their values. ``fingerprint_key`` (the
+    validator's only) names a SecureString read in the same GetParameters
+    call; it may be missing (tap/fingerprint.py: no card part then)."""
 
     endpoint: str
     port: str
     secret_arn: str
+    fingerprint_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class DbSettings:
     username: str
     password: str = field(repr=False)
     database: str
+    fingerprint_key: FingerprintKey | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"DbSettings(host={self.host!r}, port={self.port}, username={self.username!r}, database={self.database!r})"
@@ -140,17 +145,17 @@ def load_db_settings(
 ) -> DbSettings:
     """Exactly one SSM call (GetParameters for all three names) and one
     Secrets Manager call, each only if ``budget`` (when given) allows it."""
+    wanted = [names.endpoint, names.port, names.secret_arn] + ([names.fingerprint_key] if names.fingerprint_key else [])
     try:
-        response = aws.call(
-            budget, "ssm", ssm, "get_parameters", Names=[names.endpoint, names.port, names.secret_arn], WithDecryption=True
-        )
+        response = aws.call(budget, "ssm", ssm, "get_parameters", Names=wanted, WithDecryption=True)
     except (BotoCoreError, ClientError) as e:
         logger.exception("could not read database parameters from SSM")
         raise DependencyError("ssm", "could not read database parameters") from e
-    missing = response.get("InvalidParameters") or []
+    missing = [m for m in response.get("InvalidParameters") or [] if m != names.fingerprint_key]
     if missing:
         raise DependencyError("ssm", f"parameters not found: {', '.join(sorted(missing))}")
     values = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
+    fingerprint_key = _fingerprint_key(names.fingerprint_key, values)
     try:
         host = values[names.endpoint].strip()
         port = int(values[names.port])
@@ -172,4 +177,21 @@ def load_db_settings(
     except (KeyError, TypeError, ValueError) as e:
         # Never log the secret itself, not even when it is malformed.
         raise DependencyError("secretsmanager", "secret must be JSON with username and password") from e
-    return DbSettings(host=host, port=port, username=username, password=password, database=database)
+    return DbSettings(
+        host=host, port=port, username=username, password=password, database=database, fingerprint_key=fingerprint_key
+    )
+
+
+def _fingerprint_key(name: str | None, values: dict[str, str]) -> FingerprintKey | None:
+    if name is None:
+        return None
+    if name not in values:
+        # Deployable before the parameter exists: the fingerprint then
+        # compares the card by its masked form only, and says so.
+        logger.warning("request fingerprint key parameter not found; card changes are detected by their last four digits only")
+        return None
+    try:
+        return FingerprintKey.from_parameter(values[name])
+    except ValueError as e:
+        # Never log the value, not even a malformed one.
+        raise DependencyError("ssm", "the request fingerprint key is malformed") from e

@@ -87,7 +87,9 @@ class Limits:
 
 @dataclass(frozen=True)
 class Transaction:
-    """A validated transaction. Holds the masked card only, never the PAN."""
+    """A validated transaction. Holds the masked card, and the PAN only
+    sealed (card.SealedPan: no repr, no pickling, only a keyed digest) for
+    the idempotency fingerprint; None for one read back from the database."""
 
     transaction_id: str
     amount: Decimal
@@ -95,6 +97,7 @@ class Transaction:
     card_masked: str
     merchant_id: str
     timestamp: _dt.datetime
+    sealed_pan: card.SealedPan | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:  # keep reprs short and obviously PAN-free
         return f"Transaction({self.transaction_id}, {self.merchant_id}, {self.amount} {self.currency})"
@@ -330,6 +333,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
 
     pan = _string_field(data, "cardNumber", errors, refused)
     masked: str | None = None
+    sealed: card.SealedPan | None = None
     if pan is not None:
         if not CARD_DIGITS_PATTERN.fullmatch(pan) or not pan.isascii():
             errors.append(FieldError("cardNumber", "invalid_format", "cardNumber must contain digits only"))
@@ -345,7 +349,8 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
             errors.append(FieldError("cardNumber", "invalid_checksum", "cardNumber fails the Luhn check"))
         else:
             masked = card.mask(pan)
-    del pan  # nothing below may see it
+            sealed = card.SealedPan(pan)
+    del pan  # nothing below may see it, but sealed
 
     merchant_id = _string_field(data, "merchantId", errors, refused)
     if merchant_id is not None and not MERCHANT_ID_PATTERN.fullmatch(merchant_id):
@@ -369,6 +374,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
             card_masked=masked,
             merchant_id=merchant_id,
             timestamp=timestamp,
+            sealed_pan=sealed,
         )
     )
 

@@ -19,6 +19,8 @@ from tap import api, env
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap-db-test-AbCdEf"
 PAN = "4111111111111111"
+FINGERPRINT_KEY_PARAM = "/tap/test/db/request-fingerprint-key"
+FINGERPRINT_KEY = "k" * 48  # an SSM SecureString in production
 
 ENVIRON = {
     env.TAP_ENVIRONMENT_SUFFIX: "test",
@@ -135,26 +137,30 @@ class ValidatorHarness:
         return [f"{s}.{op}" for s, op, _ in self.sent if service in (None, s)]
 
     # --- expectations -------------------------------------------------------
-    def expect_config(self, password: str = "pw", *, secret_error: str | None = None) -> None:
-        self.expect_parameters()
+    def expect_config(self, password: str = "pw", *, secret_error: str | None = None, fingerprint_key: str | None = FINGERPRINT_KEY) -> None:
+        self.expect_parameters(fingerprint_key)
         if secret_error:
             self.secrets_stub.add_client_error("get_secret_value", secret_error, http_status_code=500)
             return
         self.expect_secret(password)
 
-    def expect_parameters(self) -> None:
+    def expect_parameters(self, fingerprint_key: str | None = FINGERPRINT_KEY) -> None:
         e = self.environ
+        parameters = [
+            {"Name": e[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},
+            {"Name": e[env.DB_PORT_PARAM], "Type": "String", "Value": "3306", "Version": 1},
+            {"Name": e[env.DB_SECRET_ARN_PARAM], "Type": "String", "Value": SECRET_ARN, "Version": 1},
+        ]
+        answer: dict[str, Any] = {"Parameters": parameters}
+        if fingerprint_key is None:
+            answer["InvalidParameters"] = [FINGERPRINT_KEY_PARAM]
+        else:
+            parameters.append({"Name": FINGERPRINT_KEY_PARAM, "Type": "SecureString", "Value": fingerprint_key, "Version": 1})
         self.ssm_stub.add_response(
             "get_parameters",
+            answer,
             {
-                "Parameters": [
-                    {"Name": e[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},
-                    {"Name": e[env.DB_PORT_PARAM], "Type": "String", "Value": "3306", "Version": 1},
-                    {"Name": e[env.DB_SECRET_ARN_PARAM], "Type": "String", "Value": SECRET_ARN, "Version": 1},
-                ]
-            },
-            {
-                "Names": [e[env.DB_WRITER_ENDPOINT_PARAM], e[env.DB_PORT_PARAM], e[env.DB_SECRET_ARN_PARAM]],
+                "Names": [e[env.DB_WRITER_ENDPOINT_PARAM], e[env.DB_PORT_PARAM], e[env.DB_SECRET_ARN_PARAM], FINGERPRINT_KEY_PARAM],
                 "WithDecryption": True,
             },
         )
@@ -173,10 +179,15 @@ class ValidatorHarness:
             {"TableName": "sessions-test", "Key": {"sessionId": {"S": f"txn#{txn_id}"}}, "ConsistentRead": True},
         )
 
-    def expect_session_hit(self, txn_id: str, decision: str = "APPROVED", reasons: list | None = None) -> None:
+    def expect_session_hit(self, txn_id: str, decision: str = "APPROVED", reasons: list | None = None, body: dict | None = None) -> None:
+        """An item as the validator writes it, for ``body`` (the request first
+        recorded); without ``body``, an item from before fingerprints existed."""
+        item = self.session_item(txn_id, decision, reasons)
+        if body is not None:
+            item["requestFingerprint"] = {"S": self.fingerprint_of(body).request}
         self.ddb_stub.add_response(
             "get_item",
-            {"Item": self.session_item(txn_id, decision, reasons)},
+            {"Item": item},
             {"TableName": "sessions-test", "Key": {"sessionId": {"S": f"txn#{txn_id}"}}, "ConsistentRead": True},
         )
 
@@ -189,6 +200,14 @@ class ValidatorHarness:
             "decidedAt": {"S": NOW.isoformat()},
             "expiresAt": {"N": "1715000000"},
         }
+
+    def fingerprint_of(self, body: dict[str, Any], key: str | None = None) -> Any:
+        from tap import fingerprint
+        from tap.validation import validate_transaction
+
+        result = validate_transaction(body, NOW, self.app.limits)
+        assert result.transaction is not None, result.errors
+        return fingerprint.of(result.transaction, fingerprint.FingerprintKey.from_parameter(key) if key else None)
 
     def expect_audit(self, txn_id: str) -> None:
         self.s3_stub.add_response(
