@@ -286,8 +286,14 @@ class FakeMigrationConnection:
     def select_db(self, name: str) -> None:
         self.database = name
 
+    def begin(self) -> None:
+        self.server.executed.append("BEGIN")
+
     def commit(self) -> None:
-        pass
+        self.server.executed.append("COMMIT")
+
+    def rollback(self) -> None:
+        self.server.executed.append("ROLLBACK")
 
     def close(self) -> None:
         self.server.closed_connections += 1

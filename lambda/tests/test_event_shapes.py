@@ -113,7 +113,7 @@ events = st.fixed_dictionaries(
 ) | json_anything
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(events)
 def test_given_any_generated_event_then_a_clean_json_answer_and_never_a_500(h, event) -> None:
     h.ssm_stub.add_client_error("get_parameters", "InternalServerError", http_status_code=500)

@@ -69,7 +69,7 @@ def bodies(draw) -> dict[str, Any]:
 # --- the fingerprint -----------------------------------------------------------------
 
 
-@settings(max_examples=100)
+@settings(max_examples=50)
 @given(bodies(), st.integers(-290, 290), st.booleans())
 def test_given_the_same_request_written_differently_then_the_fingerprint_is_the_same(body, skew, upper) -> None:
     """Amount "25", "25.0" and "25.00" are one amount; the timestamp and the
@@ -94,7 +94,7 @@ def same_mask_other_card(pan: str) -> str:
     raise AssertionError("unreachable")
 
 
-@settings(max_examples=150)
+@settings(max_examples=80)
 @given(bodies(), changes, st.data())
 def test_given_any_change_of_amount_merchant_currency_or_card_then_it_is_not_the_same_request(body, change, data) -> None:
     other = dict(body)
@@ -117,7 +117,7 @@ def test_given_any_change_of_amount_merchant_currency_or_card_then_it_is_not_the
         assert fingerprint.same_request(fingerprint.of(validated(body), None), fingerprint.of(validated(other), None))
 
 
-@settings(max_examples=100)
+@settings(max_examples=50)
 @given(bodies())
 def test_a_fingerprint_never_holds_the_pan_in_any_form(body) -> None:
     fp = fingerprint.of(validated(body), KEY)
@@ -313,7 +313,7 @@ def test_given_12_concurrent_requests_with_one_id_and_different_amounts_then_one
 
 
 @pytest.mark.db
-@settings(max_examples=8)
+@settings(max_examples=5)
 @given(st.data())
 def test_given_generated_concurrent_bodies_for_one_id_then_every_answer_is_the_recorded_decision_or_409(live, data) -> None:
     """GIVEN 6 concurrent requests with one id whose bodies are drawn from a
