@@ -48,6 +48,10 @@ SCRUB_MIN_LENGTH = min(PAN_MIN_LENGTH, EMBEDDED_PAN_MIN_LENGTH)
 _SEPARATOR = r"[\s\u00ad\u200b-\u200d\u2060\ufeff\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
 _MAX_SEPARATORS = 3
 _RUN = re.compile(rf"\d(?:{_SEPARATOR}{{0,{_MAX_SEPARATORS}}}\d)*")
+# Necessary for any card number not written with escapes: a run of at least
+# SCRUB_MIN_LENGTH digits. Searched first, in C, because nearly every string
+# logged or validated has none (timestamps, amounts, most identifiers).
+_LONG_RUN = re.compile(rf"\d(?:{_SEPARATOR}{{0,{_MAX_SEPARATORS}}}\d){{{SCRUB_MIN_LENGTH - 1},}}")
 _GROUP = re.compile(r"\d+")
 _HEX = "[0-9A-Fa-f]"
 # Possessive: a long hex word must not make the engine backtrack through it.
@@ -135,15 +139,19 @@ def _spans_in(text: str, min_length: int, max_length: int) -> list[tuple[int, in
         position = match.end()
     pieces.append(text[position:])
     blanked = "".join(pieces)
+    if min_length >= SCRUB_MIN_LENGTH and not _LONG_RUN.search(blanked):
+        return []
     spans: list[tuple[int, int]] = []
     for run in _RUN.finditer(blanked):
+        if run.end() - run.start() < min_length:
+            continue  # fewer characters than the digits a card number needs
         groups = [(g.start(), g.end(), [unicodedata.decimal(c) for c in g.group()]) for g in _GROUP.finditer(run.group())]
         # Every stretch of whole groups: "4111 1111 1111 1111 2" holds a PAN
         # although the whole run of 17 digits fails Luhn.
         for first in range(len(groups)):
             values: list[int] = []
             for last in range(first, len(groups)):
-                values = values + groups[last][2]
+                values.extend(groups[last][2])
                 if len(values) > max_length:
                     break
                 if len(values) >= min_length and _luhn_ok(values):
@@ -167,6 +175,8 @@ def find_card_numbers(
     """(start, end) offsets in ``text`` of every card number it holds (see the
     module docstring for what counts), merged where they overlap."""
     if "\\u" not in text:
+        if min_length >= SCRUB_MIN_LENGTH and not _LONG_RUN.search(text):
+            return []
         return _spans_in(text, min_length, max_length)
     decoded, starts, ends = _decoded(text)
     return _merged([(starts[a], ends[b - 1]) for a, b in _spans_in(decoded, min_length, max_length)])
