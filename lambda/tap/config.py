@@ -193,5 +193,6 @@ def _fingerprint_key(name: str | None, values: dict[str, str]) -> FingerprintKey
     try:
         return FingerprintKey.from_parameter(values[name])
     except ValueError as e:
-        # Never log the value, not even a malformed one.
+        # The message names the rule, never the value.
+        logger.exception("the request fingerprint key parameter is malformed")
         raise DependencyError("ssm", "the request fingerprint key is malformed") from e

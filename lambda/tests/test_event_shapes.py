@@ -113,13 +113,10 @@ events = st.fixed_dictionaries(
 ) | json_anything
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(events)
 def test_given_any_generated_event_then_a_clean_json_answer_and_never_a_500(h, event) -> None:
-    h.ssm_stub.add_client_error("get_parameters", "InternalServerError", http_status_code=500)
-    h.ddb_stub.add_client_error("get_item", "InternalServerError", http_status_code=500)
+    # Nothing is queued: a call that a generated GET /health makes fails in
+    # the Stubber (a BotoCoreError), as an unreachable dependency would.
     status = assert_clean(validator.handler(event, FakeContext(10, clock=h.monotonic)))
     assert status in CLEAN_STATUSES
-    # Whatever was not used must not leak into the next example.
-    for stubber in (h.ssm_stub, h.ddb_stub):
-        stubber._queue.clear()

@@ -74,7 +74,8 @@ def bodies(draw) -> dict[str, Any]:
 def test_given_the_same_request_written_differently_then_the_fingerprint_is_the_same(body, skew, upper) -> None:
     """Amount "25", "25.0" and "25.00" are one amount; the timestamp and the
     id's letter case are not part of the request."""
-    again = dict(body, amount=str(Decimal(body["amount"]).normalize()) if "." in body["amount"] else body["amount"])
+    amount = body["amount"]
+    again = dict(body, amount=amount.rstrip("0").rstrip(".") if "." in amount else amount)  # "20.50" -> "20.5", "20.00" -> "20"
     again["timestamp"] = (NOW + dt.timedelta(seconds=skew)).isoformat()
     again["transactionId"] = body["transactionId"].upper() if upper else body["transactionId"]
     assert fingerprint.of(validated(body), KEY) == fingerprint.of(validated(again), KEY)
