@@ -155,7 +155,7 @@ class ValidatorApp:
                 # a failure here (503) makes the client retry, and the retry,
                 # finding the row in Aurora but not in DynamoDB, writes it again.
                 self.audit.write(recorded.transaction, recorded.decision, request_id, budget)
-                wrote = self.sessions.put_first(recorded, now, budget)
+                self.sessions.put_first(recorded, now, budget)
             except DependencyError as e:
                 logger.error("dependency unavailable", extra={"dependency": e.dependency, "error": str(e)})
                 return response(
@@ -168,7 +168,8 @@ class ValidatorApp:
                     {"retry-after": "1"},
                 )
             final = recorded.decision
-            replayed = recorded.replayed or not wrote
+            # Aurora's primary key decides who was first, not the session item.
+            replayed = recorded.replayed
             logger.info(
                 "transaction decided",
                 extra={

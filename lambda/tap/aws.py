@@ -128,7 +128,7 @@ def call(budget: Budget | None, dependency: str, client_: Any, operation: str, *
             return method(**params)
         except (BotoCoreError, ClientError) as e:
             backoff = random.uniform(0, THROTTLE_BACKOFF_SECONDS) if "Throttl" in error_code(e) else 0.0
-            if attempt >= CALL_ATTEMPTS or not is_transient(e) or budget.remaining() < worst + backoff:
+            if attempt >= CALL_ATTEMPTS or not is_transient(e) or not budget.allows(worst + backoff):
                 raise
             logger.warning(
                 "transient AWS error; retrying once",

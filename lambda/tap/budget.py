@@ -60,10 +60,13 @@ class Budget:
         end = clock() + seconds
         return Budget(self._remaining, lambda: self._stop() or clock() >= end)
 
+    def allows(self, worst_case_seconds: float) -> bool:
+        return not self._stop() and self.remaining() >= worst_case_seconds
+
     def require(self, dependency: str, worst_case_seconds: float) -> float:
         """Call right before calling ``dependency``: the seconds left, or
         BudgetExhausted when the call's worst case does not fit them."""
         left = self.remaining()
-        if left < worst_case_seconds or self._stop():
+        if not self.allows(worst_case_seconds):
             raise BudgetExhausted(dependency, left)
         return left

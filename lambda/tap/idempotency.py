@@ -83,9 +83,10 @@ class IdempotencyStore:
             return None
         return Stored(_decision_from_item(transaction_id, item), _fingerprint_from_item(item))
 
-    def put_first(self, recorded: Recorded, now: _dt.datetime, budget: Budget) -> bool:
-        """Stores what Aurora recorded unless an item exists; True when this
-        call wrote it (False: a concurrent request, recording the same row, did)."""
+    def put_first(self, recorded: Recorded, now: _dt.datetime, budget: Budget) -> None:
+        """Stores what Aurora recorded unless an item exists (written by a
+        concurrent request recording the same row, or by this call's own
+        first attempt when only its answer was lost)."""
         decision = recorded.decision
         decided_at = decision.decided_at or now
         item = {
@@ -112,7 +113,7 @@ class IdempotencyStore:
                 # Hands back the winner's item in the error, for the check below.
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            return True
+            return
         except (BotoCoreError, ClientError) as e:
             if error_code(e) != "ConditionalCheckFailedException":
                 logger.exception("could not write the session table")
@@ -122,7 +123,6 @@ class IdempotencyStore:
             # Only a database other than ours (another region's) could have
             # written it; the row we recorded stays the answer.
             logger.warning("session item disagrees with the recorded decision", extra={"decision": decision.decision})
-        return False
 
     def probe(self, budget: Budget) -> None:
         """Cheap reachability check for GET /health (a GetItem on a key that never exists)."""

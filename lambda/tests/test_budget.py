@@ -190,3 +190,12 @@ def test_aws_call_retries_a_transient_failure_only_when_the_retry_fits_too(funct
             aws.call(b, "s3", client, "put_object", Bucket="b")
     assert client.calls == calls
     assert b.remaining() >= 0, "the function would have timed out"
+
+
+def test_given_a_health_cutoff_passed_during_the_first_attempt_then_aws_call_does_not_retry() -> None:
+    clock = FakeClock()
+    b = Budget.from_context(FakeContext(10, clock=clock)).with_cutoff(2.5, clock)
+    client = FlakyClient([TIMEOUT], clock, seconds_per_call=aws.worst_case_seconds(aws.client("s3", aws.VALIDATOR_CONFIG)))
+    with pytest.raises(ReadTimeoutError):
+        aws.call(b, "s3", client, "put_object", Bucket="b")
+    assert client.calls == 1

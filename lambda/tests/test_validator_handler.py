@@ -94,9 +94,9 @@ def test_given_a_retry_after_the_session_write_failed_then_aurora_answers_with_t
 
 
 def test_given_two_racing_requests_with_one_id_then_the_one_that_lost_the_session_write_answers_what_aurora_recorded(h) -> None:
-    """GIVEN the other request wrote the session item first (even one that,
-    from another region's database, disagrees) THEN the answer is the row this
-    database recorded, marked replayed: never a decision that was not recorded."""
+    """GIVEN a session item already there when this request, which recorded
+    the row, writes it (another region's database disagreeing) THEN the answer
+    is the row this database recorded: never a decision that was not recorded."""
     body = transaction_body()
     txn_id = body["transactionId"]
     h.expect_config()
@@ -110,7 +110,7 @@ def test_given_two_racing_requests_with_one_id_then_the_one_that_lost_the_sessio
     )
     status, payload, _ = h.post(body)
     assert status == 200
-    assert payload["decision"] == h.db.transactions[txn_id][6] == "APPROVED" and payload["replayed"] is True
+    assert payload["decision"] == h.db.transactions[txn_id][6] == "APPROVED" and payload["replayed"] is False
 
 
 def test_given_a_malformed_body_then_400_lists_every_field_error_and_nothing_is_called(h) -> None:
