@@ -119,8 +119,8 @@ class CountingAws:
         self.calls: Counter[str] = Counter()
 
     def install(self) -> None:
-        for service in ("ssm", "secretsmanager", "dynamodb", "s3"):
-            client = boto3.client(service, region_name="us-east-1")
+        for service in api.VALIDATOR_SERVICES:
+            client = boto3.client(service, region_name="us-east-1", config=aws.VALIDATOR_CONFIG)
             client.meta.events.register("before-call.*.*", self._answer)
             aws.override(service, client)
 

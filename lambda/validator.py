@@ -30,10 +30,14 @@ def set_app(app: api.ValidatorApp | None) -> None:
     _app = app
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         app = _get_app()
     except env.ConfigError:
         logger.exception("validator is misconfigured")
+        return api.response(500, {"message": "internal error"})
+    except Exception:
+        # Building the clients failed: still a JSON 500, not Lambda's own error.
+        logger.exception("validator could not start")
         return api.response(500, {"message": "internal error"})
     return app.handle(event, context)

@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tap import aws
 from tap.budget import Budget
 from tap.config import DependencyError
 from tap.decision import Decision
@@ -57,9 +58,12 @@ class AuditWriter:
     def write(self, txn: Transaction, decision: Decision, request_id: str | None, budget: Budget) -> str:
         record = build_record(txn, decision, self._environment, request_id)
         key = object_key(txn.transaction_id, _dt.datetime.fromisoformat(record["decidedAt"]))
-        budget.require("s3")
         try:
-            self._s3.put_object(
+            aws.call(
+                budget,
+                "s3",
+                self._s3,
+                "put_object",
                 Bucket=self._bucket,
                 Key=key,
                 Body=json.dumps(record, separators=(",", ":")).encode("utf-8"),

@@ -4,13 +4,20 @@
 call outlives the function's timeout (ValidatorTimeoutSeconds, 10 s by
 default), Lambda kills the invocation and API Gateway answers 500. So the
 budget is derived from ``context.get_remaining_time_in_millis()`` minus a
-reserve for building and returning the 503, and
+reserve for building and returning the 503, and a dependency call starts
+only when its worst case fits what is left (``require`` raises
+BudgetExhausted, a DependencyError: the 503 path):
 
-* no dependency call starts when less than MIN_CALL_SECONDS of it is left
-  (``require`` raises BudgetExhausted, a DependencyError: the 503 path);
-* socket timeouts are capped to what is left where the library allows it
-  per call or per connection (pymysql, see tap/db.py; not botocore, whose
-  clients are module-level: see tap/aws.py for its short fixed timeouts).
+* an AWS call: (connect + read timeout) x attempts, read from the client's
+  Config (tap/aws.py ``worst_case_seconds``);
+* a new database connection: its connect + read timeouts, which are fitted
+  to what is left (tap/db.py ``Timeouts.fitted``), and at least
+  MIN_DB_CONNECT_SECONDS;
+* a database round trip: the connection's read timeout.
+
+By induction every call then ends, even against a dependency that never
+answers, before the budget does, whatever came before it: slow answers only
+leave less for the next call, which is then refused instead of started.
 
 Pure: the remaining time comes from a callable, so tests drive it with a
 fake context and clock.
@@ -18,23 +25,23 @@ fake context and clock.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from tap.config import BudgetExhausted
 
 # Kept back from the function's remaining time to log, build and return the
-# 503 (milliseconds of work; the rest absorbs a call that ends a bit late).
+# 503 (milliseconds of work; the rest absorbs scheduling and a slow log write).
 RESERVE_SECONDS = 1.0
-# A healthy call takes milliseconds; with less than this left, starting one
-# would only trade a 503 now for a timeout (a 500) a moment later.
-MIN_CALL_SECONDS = 0.5
+# Below this a database connection is not worth opening: its timeouts would
+# be cut so short that a healthy but busy server could miss them.
+MIN_DB_CONNECT_SECONDS = 0.5
 
 
 class Budget:
-    def __init__(self, remaining_seconds: Callable[[], float]) -> None:
+    def __init__(self, remaining_seconds: Callable[[], float], stop: Callable[[], bool] = lambda: False) -> None:
         self._remaining = remaining_seconds
+        self._stop = stop
 
     @classmethod
     def from_context(cls, context: Any, reserve_seconds: float = RESERVE_SECONDS) -> "Budget":
@@ -45,26 +52,21 @@ class Budget:
         """Seconds left; negative once the budget is overspent."""
         return self._remaining()
 
-    def limited_to(self, seconds: float, clock: Callable[[], float]) -> "Budget":
-        """A budget ending ``seconds`` from now (by ``clock``), or earlier if this one does."""
+    def with_cutoff(self, seconds: float, clock: Callable[[], float]) -> "Budget":
+        """The same budget, except that no call starts once ``seconds`` (by
+        ``clock``) have passed: for GET /health's checks, whose answer does not
+        wait longer than that, so a check still running then should stop at
+        its next call rather than go on for nobody."""
         end = clock() + seconds
-        return Budget(lambda: min(self._remaining(), end - clock()))
+        return Budget(self._remaining, lambda: self._stop() or clock() >= end)
 
-    def require(self, dependency: str, seconds: float = MIN_CALL_SECONDS) -> float:
-        """Call before calling ``dependency``: the seconds left, or BudgetExhausted."""
+    def allows(self, worst_case_seconds: float) -> bool:
+        return not self._stop() and self.remaining() >= worst_case_seconds
+
+    def require(self, dependency: str, worst_case_seconds: float) -> float:
+        """Call right before calling ``dependency``: the seconds left, or
+        BudgetExhausted when the call's worst case does not fit them."""
         left = self.remaining()
-        if left < seconds:
+        if not self.allows(worst_case_seconds):
             raise BudgetExhausted(dependency, left)
         return left
-
-    def cap(self, seconds: float) -> float:
-        """``seconds``, or what is left if that is less (for socket timeouts;
-        never below MIN_CALL_SECONDS, which ``require`` has checked)."""
-        return min(seconds, max(self.remaining(), MIN_CALL_SECONDS))
-
-    def acquire(self, lock: threading.Lock, dependency: str) -> None:
-        """Waits for ``lock`` no longer than the budget lasts; BudgetExhausted
-        when it is still held then (by a /health check left running, see
-        tap/health.py, that is itself waiting on ``dependency``)."""
-        if not lock.acquire(timeout=max(0.0, self.remaining())):
-            raise BudgetExhausted(dependency, self.remaining())

@@ -12,13 +12,19 @@ So ``run``:
     asynchronous invocation gets another chance;
   * keeps the PhysicalResourceId stable: the one in the event on Update and
     Delete, and on Create one derived from the stack and logical id (a new id
-    on Update would make CloudFormation delete the "old" resource).
+    on Update would make CloudFormation delete the "old" resource);
+  * once the timer has answered, cancels the run (``Cancellation``): the
+    handler, still running, is told that nobody waits for its work any more
+    and should stop touching anything. Handlers read it with
+    ``current_cancellation()``, or through ``Deadline(..., cancellation=)``;
+    their signature (event, context) is unchanged.
 
 Response object: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import http.client
 import json
@@ -66,15 +72,59 @@ def remaining_seconds(context: Any) -> float:
     return max(0.0, context.get_remaining_time_in_millis() / 1000.0)
 
 
+class Cancelled(UserFacingError):
+    """Raised by work that noticed its run was cancelled; its message never
+    reaches CloudFormation (the timer has answered already)."""
+
+
+class Cancellation:
+    """Set once CloudFormation has been answered by the timer (or by anyone
+    else than the handler): from then on the handler's work is for nobody,
+    and a statement or call it still starts can only do harm."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+
+    def cancel(self, reason: str) -> None:
+        self.reason = reason
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled(f"cancelled: {self.reason}")
+
+    def wait(self, seconds: float) -> bool:
+        """Sleeps up to ``seconds``; True (at once) when cancelled meanwhile."""
+        return self._event.wait(max(0.0, seconds))
+
+
+_current: contextvars.ContextVar[Cancellation | None] = contextvars.ContextVar("tap_cfn_cancellation", default=None)
+
+
+def current_cancellation() -> Cancellation:
+    """The cancellation of the ``run`` in progress in this context, or, outside
+    of one, a new one that is never cancelled (so callers need not check)."""
+    return _current.get() or Cancellation()
+
+
 class Deadline:
     """Time the handler may still spend on work: the function's remaining
-    time minus a margin kept for answering CloudFormation."""
+    time minus a margin kept for answering CloudFormation, and none at all
+    once ``cancellation`` (optional; none: the old behaviour) is set."""
 
-    def __init__(self, context: Any, margin_seconds: float):
+    def __init__(self, context: Any, margin_seconds: float, cancellation: Cancellation | None = None):
         self._context = context
         self._margin = margin_seconds
+        self._cancellation = cancellation
 
     def remaining(self) -> float:
+        if self._cancellation is not None and self._cancellation.cancelled:
+            return 0.0
         return max(0.0, remaining_seconds(self._context) - self._margin)
 
     def expired(self) -> bool:
@@ -248,8 +298,12 @@ def run(
         cfn_request_id=event.get("RequestId"),
     ):
         responder = _Responder(event, context, send)
+        cancellation = Cancellation()
 
         def on_timeout() -> None:
+            # First: the handler must not start anything more, whether or not
+            # the answer gets through.
+            cancellation.cancel("the timer answered CloudFormation before the work finished")
             try:
                 responder.respond(
                     "timer",
@@ -269,7 +323,11 @@ def run(
             try:
                 if handler is None:
                     raise ValueError(f"unknown RequestType {request_type!r}")
-                outcome = handler(event, context)
+                token = _current.set(cancellation)
+                try:
+                    outcome = handler(event, context)
+                finally:
+                    _current.reset(token)
                 if not isinstance(outcome, Outcome):
                     raise TypeError(f"handler returned {type(outcome).__name__}, not Outcome")
                 status, reason, data = SUCCESS, outcome.reason or SUCCESS, outcome.data

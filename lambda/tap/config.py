@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tap import aws
+from tap.fingerprint import FingerprintKey
 from tap.jsonlog import get_logger
 
 if TYPE_CHECKING:  # tap.budget imports this module for BudgetExhausted
@@ -44,7 +46,7 @@ class DependencyError(Exception):
     @property
     def transient(self) -> bool:
         """Whether the underlying failure may go away on retry."""
-        from tap import aws, db  # local import: db imports this module
+        from tap import db  # local import: db imports this module
 
         cause = self.__cause__
         return cause is not None and (aws.is_transient(cause) or db.is_transient(cause))
@@ -65,11 +67,14 @@ class BudgetExhausted(DependencyError):
 
 
 class TTLCache(Generic[T]):
-    """One value with a maximum age; the loader runs at most once at a time.
+    """One value with a maximum age.
 
-    ``get(budget)`` hands the caller's time budget to the loader, and waits
-    for a load already in progress no longer than that budget lasts
-    (BudgetExhausted naming ``dependency``, what the loader calls first).
+    No lock is held while the loader runs: a load left running by a request
+    that has already answered (a GET /health check that outlived its answer,
+    see tap/health.py) must not make the next request wait for it. Two loads
+    may then overlap; each caller gets its own result and the cache keeps one
+    of them. In Lambda a container serves one request at a time, so the cost
+    is at most one extra lookup, only after such a health check.
     """
 
     def __init__(
@@ -83,38 +88,43 @@ class TTLCache(Generic[T]):
         self._loader = loader
         self._ttl = ttl_seconds
         self._clock = clock
-        self._dependency = dependency
-        self._lock = threading.Lock()
+        self.dependency = dependency
+        self._lock = threading.Lock()  # guards the three fields below, never a load
         self._value: T | None = None
         self._loaded_at: float | None = None
+        self._generation = 0
 
     def get(self, budget: Budget | None = None) -> T:
-        if budget is None:
-            self._lock.acquire()
-        else:
-            budget.acquire(self._lock, self._dependency)
-        try:
-            now = self._clock()
-            if self._loaded_at is None or now - self._loaded_at >= self._ttl:
-                self._value = self._loader(budget)
-                self._loaded_at = now
-            return self._value  # type: ignore[return-value]
-        finally:
-            self._lock.release()
+        with self._lock:
+            if self._loaded_at is not None and self._clock() - self._loaded_at < self._ttl:
+                return self._value  # type: ignore[return-value]
+            generation = self._generation
+        started = self._clock()
+        value = self._loader(budget)
+        with self._lock:
+            # A load that began before an invalidate() may carry the very
+            # credentials that were refused: hand it back, do not keep it.
+            if generation == self._generation and (self._loaded_at is None or started >= self._loaded_at):
+                self._value, self._loaded_at = value, started
+        return value
 
     def invalidate(self) -> None:
         with self._lock:
+            self._generation += 1
             self._loaded_at = None
             self._value = None
 
 
 @dataclass(frozen=True)
 class DbParameterNames:
-    """Names of the SSM parameters, not their values."""
+    """Names of the SSM parameters, not their values. ``fingerprint_key`` (the
+    validator's only) names a SecureString read in the same GetParameters
+    call; it may be missing (tap/fingerprint.py: no card part then)."""
 
     endpoint: str
     port: str
     secret_arn: str
+    fingerprint_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,7 @@ class DbSettings:
     username: str
     password: str = field(repr=False)
     database: str
+    fingerprint_key: FingerprintKey | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"DbSettings(host={self.host!r}, port={self.port}, username={self.username!r}, database={self.database!r})"
@@ -134,17 +145,17 @@ def load_db_settings(
 ) -> DbSettings:
     """Exactly one SSM call (GetParameters for all three names) and one
     Secrets Manager call, each only if ``budget`` (when given) allows it."""
-    if budget is not None:
-        budget.require("ssm")
+    wanted = [names.endpoint, names.port, names.secret_arn] + ([names.fingerprint_key] if names.fingerprint_key else [])
     try:
-        response = ssm.get_parameters(Names=[names.endpoint, names.port, names.secret_arn], WithDecryption=True)
+        response = aws.call(budget, "ssm", ssm, "get_parameters", Names=wanted, WithDecryption=True)
     except (BotoCoreError, ClientError) as e:
         logger.exception("could not read database parameters from SSM")
         raise DependencyError("ssm", "could not read database parameters") from e
-    missing = response.get("InvalidParameters") or []
+    missing = [m for m in response.get("InvalidParameters") or [] if m != names.fingerprint_key]
     if missing:
         raise DependencyError("ssm", f"parameters not found: {', '.join(sorted(missing))}")
     values = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
+    fingerprint_key = _fingerprint_key(names.fingerprint_key, values)
     try:
         host = values[names.endpoint].strip()
         port = int(values[names.port])
@@ -154,10 +165,8 @@ def load_db_settings(
     if not host or not 0 < port < 65536 or not secret_arn:
         raise DependencyError("ssm", "database parameters are incomplete or malformed")
 
-    if budget is not None:
-        budget.require("secretsmanager")
     try:
-        secret = secrets.get_secret_value(SecretId=secret_arn)
+        secret = aws.call(budget, "secretsmanager", secrets, "get_secret_value", SecretId=secret_arn)
     except (BotoCoreError, ClientError) as e:
         logger.exception("could not read database credentials from Secrets Manager")
         raise DependencyError("secretsmanager", "could not read database credentials") from e
@@ -168,4 +177,22 @@ def load_db_settings(
     except (KeyError, TypeError, ValueError) as e:
         # Never log the secret itself, not even when it is malformed.
         raise DependencyError("secretsmanager", "secret must be JSON with username and password") from e
-    return DbSettings(host=host, port=port, username=username, password=password, database=database)
+    return DbSettings(
+        host=host, port=port, username=username, password=password, database=database, fingerprint_key=fingerprint_key
+    )
+
+
+def _fingerprint_key(name: str | None, values: dict[str, str]) -> FingerprintKey | None:
+    if name is None:
+        return None
+    if name not in values:
+        # Deployable before the parameter exists: the fingerprint then
+        # compares the card by its masked form only, and says so.
+        logger.warning("request fingerprint key parameter not found; card changes are detected by their last four digits only")
+        return None
+    try:
+        return FingerprintKey.from_parameter(values[name])
+    except ValueError as e:
+        # The message names the rule, never the value.
+        logger.exception("the request fingerprint key parameter is malformed")
+        raise DependencyError("ssm", "the request fingerprint key is malformed") from e

@@ -19,7 +19,7 @@ import pymysql
 from pymysql.constants import CR, ER
 
 from tap import env
-from tap.budget import Budget
+from tap.budget import MIN_DB_CONNECT_SECONDS, Budget
 from tap.config import DbSettings, DependencyError, TTLCache
 from tap.jsonlog import get_logger
 
@@ -75,10 +75,21 @@ class Timeouts:
     read: float = 5
     write: float = 5
 
-    def capped(self, budget: Budget) -> "Timeouts":
-        """Each timeout cut to what ``budget`` has left: pymysql fixes them
-        per connection, so this is as close to per call as it gets."""
-        return Timeouts(connect=budget.cap(self.connect), read=budget.cap(self.read), write=budget.cap(self.write))
+    @property
+    def connect_worst_case(self) -> float:
+        """A server that never accepts costs the connect timeout; one that
+        accepts and never greets, the read timeout (pymysql reads the
+        handshake under it)."""
+        return self.connect + self.read
+
+    def fitted(self, seconds: float) -> "Timeouts":
+        """These timeouts, scaled down together when need be so that opening
+        a connection fits ``seconds``: pymysql fixes them per connection, so
+        this is as close to per call as it gets."""
+        if self.connect_worst_case <= seconds:
+            return self
+        factor = max(seconds, 0.0) / self.connect_worst_case
+        return Timeouts(connect=self.connect * factor, read=self.read * factor, write=self.write * factor)
 
 
 DEFAULT_TIMEOUTS = Timeouts()
@@ -142,8 +153,11 @@ class ConnectionProvider:
     denied": the cache is dropped and the connection is tried once more with
     freshly read settings.
 
-    Every step checks the caller's time budget first, and a new connection
-    gets ``timeouts`` capped to what the budget has left.
+    Every step checks the caller's time budget first (tap/budget.py): a new
+    connection gets ``timeouts`` fitted to what is left, and a round trip on
+    an open one starts only when its read timeout fits (``require_round_trip``).
+    The lock is held only within the request that took it (GET /health
+    probes on connections of their own).
     """
 
     def __init__(
@@ -162,12 +176,12 @@ class ConnectionProvider:
     def get(self, budget: Budget) -> Any:
         with self._lock:
             if self._conn is not None and self._conn_timeouts is not None:
-                if self._conn_timeouts.read < self._timeouts.capped(budget).read:
+                if self._conn_timeouts.read < self._timeouts.fitted(budget.remaining()).read:
                     # Opened with timeouts cut short to fit an earlier, nearly
                     # spent budget; this one allows longer, so start afresh.
                     self._close_quietly()
                 else:
-                    budget.require("database")
+                    budget.require("database", self._conn_timeouts.read)
                     try:
                         self._conn.ping(reconnect=False)
                         return self._conn
@@ -177,14 +191,19 @@ class ConnectionProvider:
             self._conn, self._conn_timeouts = self._open(budget)
             return self._conn
 
+    def require_round_trip(self, budget: Budget) -> None:
+        """Before each statement on the connection ``get`` returned."""
+        timeouts = self._conn_timeouts or self._timeouts
+        budget.require("database", timeouts.read)
+
     def probe(self, budget: Budget, sql: str) -> None:
         """Runs ``sql`` on a connection of its own, closed afterwards. For
         GET /health, whose checks run in worker threads that may outlive the
         invocation (tap/health.py): the shared connection must never be used
         by two threads at once."""
-        conn, _ = self._open(budget)
+        conn, timeouts = self._open(budget)
         try:
-            budget.require("database")
+            budget.require("database", timeouts.read)
             with conn.cursor() as cur:
                 cur.execute(sql)
                 cur.fetchall()
@@ -195,14 +214,15 @@ class ConnectionProvider:
             close_quietly(conn)
 
     def discard(self) -> None:
-        """Forget the connection after an error left it in an unknown state."""
+        """Forget the connection after an error left it in an unknown state.
+        Closing it is enough: the server rolls back what it had open."""
         with self._lock:
             self._close_quietly()
 
     def _connect(self, budget: Budget) -> tuple[Any, Timeouts]:
         settings = self._settings.get(budget)
-        budget.require("database")
-        timeouts = self._timeouts.capped(budget)
+        timeouts = self._timeouts.fitted(budget.remaining())
+        budget.require("database", max(MIN_DB_CONNECT_SECONDS, timeouts.connect_worst_case))
         return self._connect_fn(settings, timeouts), timeouts
 
     def _open(self, budget: Budget) -> tuple[Any, Timeouts]:

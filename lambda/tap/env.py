@@ -28,6 +28,10 @@ LOG_LEVEL = "LOG_LEVEL"
 DB_CA_BUNDLE = "DB_CA_BUNDLE"
 # Set by the Lambda runtime; boto3 reads it too, we only fall back on it.
 AWS_REGION = "AWS_REGION"
+# SSM SecureString holding the idempotency fingerprint's HMAC key (tap/fingerprint.py).
+# Default: /tap/<TAP_ENVIRONMENT_SUFFIX>/db/request-fingerprint-key, under the
+# path the functions may already read.
+REQUEST_FINGERPRINT_KEY_PARAM = "REQUEST_FINGERPRINT_KEY_PARAM"
 
 COMPUTE_STACK_VARIABLES = (
     TAP_ENVIRONMENT_SUFFIX,
@@ -44,7 +48,7 @@ COMPUTE_STACK_VARIABLES = (
     LOG_LEVEL,
 )
 
-ALL_VARIABLES = COMPUTE_STACK_VARIABLES + (DB_CA_BUNDLE, AWS_REGION)
+ALL_VARIABLES = COMPUTE_STACK_VARIABLES + (DB_CA_BUNDLE, AWS_REGION, REQUEST_FINGERPRINT_KEY_PARAM)
 
 DEFAULTS: Mapping[str, str] = {
     DB_NAME: "tap",

@@ -7,11 +7,12 @@ comes first; a check still running then, or one that finished after it, is
 reported "unavailable" with reason "timeout". The bound holds even for AWS
 calls, whose client timeouts cannot be cut per call (see tap/aws.py).
 
-A check left running stops at its next budget check (its budget has run
-out) and shares no connection with later invocations: the database check
-opens its own (ConnectionProvider.probe), and whoever waits for the
-settings cache it may be loading waits no longer than its own budget
-(TTLCache.get).
+Each check gets the invocation's budget with a cutoff at the answer: a call
+starts only when its worst case fits the invocation (tap/budget.py), and
+none starts once the answer is out. A check left running thus ends before
+the invocation would have, holds no lock anyone waits for (TTLCache loads
+without one) and shares no connection with later invocations (the database
+check opens its own, ConnectionProvider.probe).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def in_daemon_thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=context.run, args=(fn,), name="tap-health-check", daemon=True).start()
 
 
-def _run_one(check: Check, budget: Budget, clock: Callable[[], float]) -> dict[str, Any]:
+def _run_one(check: Check, budget: Budget, clock: Callable[[], float], answer_at: float) -> dict[str, Any]:
     started = clock()
     status: dict[str, Any]
     try:
@@ -67,7 +68,7 @@ def _run_one(check: Check, budget: Budget, clock: Callable[[], float]) -> dict[s
         # A health probe must answer, whatever broke; the trace goes to the log.
         logger.exception("health check raised", extra={"check": check.name})
         status = {"status": "unavailable"}
-    if status["status"] == "ok" and budget.remaining() < 0:
+    if status["status"] == "ok" and clock() > answer_at:
         # It answered, but later than the probe may wait: as good as down.
         status = {"status": "unavailable", "reason": "timeout"}
     status["latencyMs"] = round((clock() - started) * 1000, 1)
@@ -77,18 +78,22 @@ def _run_one(check: Check, budget: Budget, clock: Callable[[], float]) -> dict[s
 def run_checks(
     chains: Sequence[Chain],
     budget: Budget,
+    answer_within: float,
     clock: Callable[[], float],
     spawn: Spawn = in_daemon_thread,
 ) -> dict[str, dict[str, Any]]:
-    """Status of every check by name, within ``budget`` (see the module docstring)."""
+    """Status of every check by name, within ``answer_within`` seconds or
+    what ``budget`` has left, whichever is less (see the module docstring)."""
     started = clock()
+    answer_at = started + max(0.0, min(answer_within, budget.remaining()))
+    check_budget = budget.with_cutoff(answer_at - started, clock)
     results: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
 
     def run_chain(chain: Chain, done: threading.Event) -> None:
         try:
             for index, check in enumerate(chain):
-                status = _run_one(check, budget, clock)
+                status = _run_one(check, check_budget, clock, answer_at)
                 with lock:
                     results[check.name] = status
                     if status["status"] != "ok":
@@ -104,7 +109,7 @@ def run_checks(
         finished.append(done)
         spawn(functools.partial(run_chain, chain, done))
     for done in finished:
-        done.wait(timeout=max(0.0, budget.remaining()))
+        done.wait(timeout=max(0.0, answer_at - clock()))
 
     with lock:
         snapshot = dict(results)

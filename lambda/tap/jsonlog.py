@@ -3,19 +3,20 @@ query the fields directly), modelled on powertools-lambda-python's Logger.
 
 Card numbers must never reach the logs. The code never logs request bodies;
 as a second line of defence every value of a log line (message, fields,
-exception text) is scrubbed, before JSON encoding, of digit runs that look
-like a payment card number: as many digits as validation accepts
-(tap/card.py, PAN_MIN_LENGTH..PAN_MAX_LENGTH) and passing the Luhn check.
+exception text) is scrubbed, before JSON encoding, of card numbers as
+tap/card.py finds them (Luhn-valid runs of SCRUB_MIN_LENGTH..PAN_MAX_LENGTH
+digits, any Unicode digits, separators, JSON escapes; hex identifiers such as
+request IDs left whole).
 
 Scrubbing happens on the values, not on the encoded line, because JSON
 escapes glue letters to digits: an "é" followed by a PAN encodes as
 ``\u00e94111...``, a digit run that starts with the escape's 9 and fails Luhn.
 
-Digits inside a hexadecimal identifier (a UUID, a hash, an X-Ray trace ID: a
-word of hex digits joined by dashes with at least one letter a-f) are left
-alone. A random request ID such as 890c2110-7387-4134-93fc-5aa5c6f274a3 holds
-the digit run 2110-7387-4134-93, which passes Luhn about one time in ten;
-redacting it broke log correlation (seen as a flaky CI failure).
+Third-party libraries log what they are given: botocore at DEBUG prints
+request parameters and response bodies (the database secret's value among
+them). Their loggers are held at WARNING or quieter whatever LOG_LEVEL or the
+root logger say, and what they do log goes through the same scrubbing
+handler instead of the runtime's plain-text one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import contextvars
 import datetime as _dt
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,20 +32,12 @@ from types import MappingProxyType
 from typing import Any
 
 from tap import env
-from tap.card import PAN_MAX_LENGTH, PAN_MIN_LENGTH, luhn_valid
+from tap.card import SCRUB_MIN_LENGTH, redact_card_numbers
 
 ROOT_LOGGER_NAME = "tap"
-
-# Two alternatives, tried left to right at each position:
-# - hexid: a whole hex word (groups joined by single dashes, at least one
-#   letter a-f, not glued to other letters or digits), copied unchanged;
-# - pan: digits optionally separated by single spaces or dashes, as people
-#   type PANs. The bounds come from card.py, so the scrubber covers exactly
-#   the lengths validation accepts and the two cannot drift apart.
-_SCRUB = re.compile(
-    r"(?P<hexid>(?<![0-9A-Za-z])(?=[0-9A-Fa-f-]*[A-Fa-f])[0-9A-Fa-f]+(?:-[0-9A-Fa-f]+)*(?![0-9A-Za-z]))"
-    rf"|(?P<pan>(?<!\d)(?:\d[ -]?){{{PAN_MIN_LENGTH - 1},{PAN_MAX_LENGTH - 1}}}\d(?!\d))"
-)
+# Never more verbose than WARNING (see the module docstring).
+THIRD_PARTY_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3", "pymysql")
+THIRD_PARTY_MOST_VERBOSE = logging.WARNING
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -59,12 +51,7 @@ REDACTED_PAN = "[REDACTED-PAN]"
 
 
 def redact_pans(text: str) -> str:
-    def _mask(match: re.Match[str]) -> str:
-        if match.group("pan") is not None and luhn_valid(re.sub(r"\D", "", match.group("pan"))):
-            return REDACTED_PAN
-        return match.group(0)
-
-    return _SCRUB.sub(_mask, text)
+    return redact_card_numbers(text, REDACTED_PAN, SCRUB_MIN_LENGTH)
 
 
 def _scrub(value: Any) -> Any:
@@ -125,18 +112,36 @@ def _level_from_env() -> int:
     return level if isinstance(level, int) else logging.INFO
 
 
+class _ThirdPartyFloor(logging.Filter):
+    """Drops third-party records below WARNING that a logger of theirs with
+    its own, more verbose level (set by whoever) let through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= THIRD_PARTY_MOST_VERBOSE:
+            return True
+        return not any(record.name == n or record.name.startswith(n + ".") for n in THIRD_PARTY_LOGGERS)
+
+
+def _handler() -> logging.Handler:
+    handler = _StdoutHandler()
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(_ThirdPartyFloor())
+    return handler
+
+
 def setup() -> logging.Logger:
-    """Configure the "tap" logger once per process (idempotent)."""
-    root = logging.getLogger(ROOT_LOGGER_NAME)
-    if not any(isinstance(h, _StdoutHandler) for h in root.handlers):
-        handler = _StdoutHandler()
-        handler.setFormatter(JsonFormatter())
-        root.addHandler(handler)
-        # The Lambda runtime puts its own plain-text handler on the root
-        # logger; propagating would print every line twice.
-        root.propagate = False
-    root.setLevel(_level_from_env())
-    return root
+    """Configure the "tap" logger and the third-party ones once per process
+    (idempotent; the levels are set again on every call)."""
+    level = _level_from_env()
+    for name in (ROOT_LOGGER_NAME, *THIRD_PARTY_LOGGERS):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
+            logger.addHandler(_handler())
+            # The Lambda runtime puts its own plain-text handler on the root
+            # logger; propagating would print every line twice, unscrubbed.
+            logger.propagate = False
+        logger.setLevel(level if name == ROOT_LOGGER_NAME else max(level, THIRD_PARTY_MOST_VERBOSE))
+    return logging.getLogger(ROOT_LOGGER_NAME)
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -21,7 +21,7 @@ from typing import Any
 import pymysql
 
 from tap import aws, db
-from tap.cfn import Deadline, Outcome, UserFacingError
+from tap.cfn import Cancellation, Deadline, Outcome, UserFacingError, current_cancellation
 from tap.config import DbParameterNames, DbSettings, DependencyError, load_db_settings
 from tap.jsonlog import get_logger
 from tap.migration_files import MIGRATIONS_DIR, discover, migrations_hash
@@ -101,7 +101,12 @@ def _is_transient(exc: BaseException) -> bool:
     return db.is_transient(exc)
 
 
-def apply_with_retry(props: Properties, deadline: Deadline, deps: Dependencies) -> MigrationResult:
+def apply_with_retry(
+    props: Properties, deadline: Deadline, deps: Dependencies, cancellation: Cancellation | None = None
+) -> MigrationResult:
+    """``cancellation``: once set (the timer answered), no further attempt,
+    sleep or statement (apply_migrations checks it before each)."""
+    cancellation = cancellation or Cancellation()
     migrations = discover(deps.migrations_dir)
     delay = BACKOFF_START_SECONDS
     attempt = 0
@@ -109,6 +114,7 @@ def apply_with_retry(props: Properties, deadline: Deadline, deps: Dependencies) 
     while True:
         attempt += 1
         conn = None
+        cancellation.raise_if_cancelled()
         try:
             if settings is None:
                 settings = load_db_settings(deps.ssm, deps.secrets, props.parameters, props.database)
@@ -119,6 +125,7 @@ def apply_with_retry(props: Properties, deadline: Deadline, deps: Dependencies) 
                 database=props.database,
                 lock_timeout_seconds=max(1.0, deadline.remaining() - 5.0),
                 clock=deps.monotonic,
+                cancellation=cancellation,
             )
         except (pymysql.MySQLError, OSError, DependencyError) as e:
             if not _is_transient(e):
@@ -133,6 +140,7 @@ def apply_with_retry(props: Properties, deadline: Deadline, deps: Dependencies) 
                 "transient error; retrying",
                 extra={"attempt": attempt, "wait_s": round(wait, 2), "error": f"{type(e).__name__}: {e}"},
             )
+            cancellation.raise_if_cancelled()
             deps.sleep(wait)
             delay *= 2
         finally:
@@ -142,8 +150,9 @@ def apply_with_retry(props: Properties, deadline: Deadline, deps: Dependencies) 
 
 def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
-    deadline = Deadline(context, WORK_MARGIN_SECONDS)
-    result = apply_with_retry(props, deadline, deps)
+    cancellation = current_cancellation()
+    deadline = Deadline(context, WORK_MARGIN_SECONDS, cancellation)
+    result = apply_with_retry(props, deadline, deps, cancellation)
     applied = ", ".join(result.applied) or "none"
     logger.info(
         "schema migrations done",

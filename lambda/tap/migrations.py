@@ -12,9 +12,24 @@
   during a rollback to an older image) is logged and tolerated, so that a
   rollback does not fail on it.
 
-MySQL commits DDL implicitly, so a migration that fails half way is not rolled
-back. Migrations are therefore written to be re-runnable (CREATE TABLE IF NOT
-EXISTS ...); the tests apply every shipped migration twice.
+* Every pending file is checked before any is applied: its statements are
+  split and classified (tap/migration_files.py: a data file or a DDL file,
+  never both), and the server parses each one (PREPARE, which checks the
+  syntax without running it; errors other than syntax, e.g. a table that an
+  earlier pending file creates, wait for the real run).
+* A data file runs in one transaction with its schema_migrations row: it
+  applies whole or not at all.
+* A DDL file cannot (MySQL commits DDL implicitly): each DDL statement that
+  succeeded is recorded in schema_migration_progress, and a run after a fix
+  skips those (refusing to go on if one of them was changed since) and
+  continues with the first that had not run. The shipped files are also
+  written re-runnable (IF NOT EXISTS, guarded ALTERs), which covers the one
+  gap left: a DDL statement that ran but whose progress row was not written.
+* ``cancellation`` (tap/cfn.py) is checked before every statement: once the
+  timer has answered CloudFormation, nothing more is executed, not even the
+  lock release (closing the connection releases it). The one exception is
+  the progress row of a DDL statement that was already running then: it
+  records what the database did.
 """
 
 from __future__ import annotations
@@ -27,14 +42,15 @@ from typing import Any
 
 import pymysql
 
-from tap.cfn import UserFacingError
-from tap.db import quote_identifier
+from tap.cfn import Cancellation, UserFacingError
+from tap.db import error_code, quote_identifier
 from tap.jsonlog import get_logger
-from tap.migration_files import MigrationFile, split_statements
+from tap.migration_files import DATA, DDL, MigrationFile, MigrationFileError, MigrationPlan, plan, preview
 
 logger = get_logger("migrations")
 
 MIGRATIONS_TABLE = "schema_migrations"
+PROGRESS_TABLE = "schema_migration_progress"
 MAX_LOCK_NAME = 64  # MySQL 5.7+ limit for GET_LOCK names
 
 CREATE_MIGRATIONS_TABLE = f"""
@@ -49,8 +65,27 @@ CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
 """
 
 
+CREATE_PROGRESS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {PROGRESS_TABLE} (
+  version INT UNSIGNED NOT NULL,
+  statement_number INT UNSIGNED NOT NULL,
+  checksum CHAR(64) NOT NULL,
+  applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  PRIMARY KEY (version, statement_number)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+"""
+# ER_PARSE_ERROR, ER_SYNTAX_ERROR: what PREPARE says about the text itself.
+SYNTAX_ERRORS = frozenset({1064, 1149})
+# Not preparable, and nothing to parse beyond the name they carry.
+_NOT_PREPARED = ("PREPARE", "EXECUTE", "DEALLOCATE")
+
+
 class MigrationError(UserFacingError):
     pass
+
+
+class InvalidMigration(MigrationError):
+    """A pending file breaks the rules or does not parse; nothing was applied."""
 
 
 class ChecksumMismatch(MigrationError):
@@ -94,6 +129,89 @@ def _release_lock(cur: Any, name: str) -> None:
         logger.warning("could not release the migration lock", exc_info=True)
 
 
+def _check_syntax(cur: Any, plans: list[MigrationPlan], cancellation: Cancellation) -> None:
+    for p in plans:
+        for statement in p.statements:
+            if statement.text.lstrip()[:10].upper().startswith(_NOT_PREPARED):
+                continue
+            cancellation.raise_if_cancelled()
+            cur.execute("SET @tap_migration_check = %s", (statement.text,))
+            try:
+                cur.execute("PREPARE tap_migration_check FROM @tap_migration_check")
+            except pymysql.MySQLError as e:
+                if error_code(e) in SYNTAX_ERRORS:
+                    raise InvalidMigration(
+                        f"{p.migration.filename}, statement {statement.number} ({preview(statement.text)}):"
+                        f" the server rejects its syntax: {e.args[1] if len(e.args) > 1 else e}; nothing was applied"
+                    ) from e
+                continue
+            cur.execute("DEALLOCATE PREPARE tap_migration_check")
+
+
+def _apply_data(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
+    cancellation.raise_if_cancelled()
+    conn.begin()
+    try:
+        for statement in p.statements:
+            cancellation.raise_if_cancelled()
+            cur.execute(statement.text)
+        cancellation.raise_if_cancelled()
+        record()
+        conn.commit()
+    except Exception:
+        if not cancellation.cancelled:
+            _rollback(conn)
+        # Cancelled: no ROLLBACK either; the caller closes the connection,
+        # and the server rolls back what it had open.
+        raise
+
+
+def _apply_ddl(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
+    m = p.migration
+    cur.execute(f"SELECT statement_number, checksum FROM {PROGRESS_TABLE} WHERE version = %s", (m.version,))
+    done = {int(n): c for n, c in cur.fetchall()}
+    ddl = {s.number: s for s in p.statements if s.kind == DDL}
+    for number, checksum in sorted(done.items()):
+        statement = ddl.get(number)
+        if statement is None or statement.checksum != checksum:
+            what = f"({preview(statement.text)}) " if statement else ""
+            raise MigrationError(
+                f"{m.filename}, statement {number} {what}was applied by an earlier run that failed after it, and has"
+                " changed since (or is gone); MySQL cannot undo DDL: restore it as it was and fix forward in later"
+                " statements or a new file"
+            )
+    if done:
+        logger.info("resuming a migration that failed half way", extra={"migration": m.filename, "done": sorted(done)})
+    for statement in p.statements:
+        if statement.number in done:
+            continue
+        cancellation.raise_if_cancelled()
+        cur.execute(statement.text)
+        if statement.kind == DDL:
+            cur.execute(
+                f"INSERT INTO {PROGRESS_TABLE} (version, statement_number, checksum) VALUES (%s, %s, %s)",
+                (m.version, statement.number, statement.checksum),
+            )
+    cancellation.raise_if_cancelled()
+    conn.begin()
+    try:
+        record()
+        cur.execute(f"DELETE FROM {PROGRESS_TABLE} WHERE version = %s", (m.version,))
+        conn.commit()
+    except Exception:
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: Any) -> None:
+    try:
+        conn.rollback()
+    except pymysql.MySQLError:
+        # Only after another error, which is the one reported; the
+        # connection is closed next and the server rolls back anyway.
+        logger.warning("rollback failed", exc_info=True)
+
+
 def apply_migrations(
     conn: Any,
     migrations: list[MigrationFile],
@@ -101,17 +219,21 @@ def apply_migrations(
     database: str,
     lock_timeout_seconds: float,
     clock: Callable[[], float] = time.monotonic,
+    cancellation: Cancellation | None = None,
 ) -> MigrationResult:
     """``conn`` must be in autocommit mode with no database selected."""
+    cancellation = cancellation or Cancellation()
     quoted = quote_identifier(database)
     name = lock_name(database)
     result = MigrationResult()
     with conn.cursor() as cur:
+        cancellation.raise_if_cancelled()
         _acquire_lock(cur, name, lock_timeout_seconds)
         try:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS {quoted} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
             conn.select_db(database)
             cur.execute(CREATE_MIGRATIONS_TABLE)
+            cur.execute(CREATE_PROGRESS_TABLE)
             cur.execute(f"SELECT version, filename, checksum FROM {MIGRATIONS_TABLE} ORDER BY version")
             applied = {int(v): (f, c) for v, f, c in cur.fetchall()}
             by_version = {m.version: m for m in migrations}
@@ -134,23 +256,30 @@ def apply_migrations(
                     extra={"unknown": result.unknown_applied},
                 )
 
-            for migration in migrations:
-                if migration.version in applied:
-                    continue
+            pending = [m for m in migrations if m.version not in applied]
+            try:
+                plans = [plan(m) for m in pending]
+            except MigrationFileError as e:
+                raise InvalidMigration(f"{e}; nothing was applied") from e
+            _check_syntax(cur, plans, cancellation)
+
+            for p in plans:
+                migration = p.migration
                 started = clock()
-                logger.info("applying migration", extra={"migration": migration.filename})
-                for statement in split_statements(migration.sql):
-                    cur.execute(statement)
-                elapsed_ms = int((clock() - started) * 1000)
-                cur.execute(
-                    f"INSERT INTO {MIGRATIONS_TABLE} (version, filename, checksum, execution_ms) VALUES (%s, %s, %s, %s)",
-                    (migration.version, migration.filename, migration.checksum, elapsed_ms),
-                )
-                conn.commit()
+                logger.info("applying migration", extra={"migration": migration.filename, "kind": p.kind})
+
+                def record(migration: MigrationFile = migration, started: float = started) -> None:
+                    cur.execute(
+                        f"INSERT INTO {MIGRATIONS_TABLE} (version, filename, checksum, execution_ms) VALUES (%s, %s, %s, %s)",
+                        (migration.version, migration.filename, migration.checksum, int((clock() - started) * 1000)),
+                    )
+
+                (_apply_data if p.kind == DATA else _apply_ddl)(conn, cur, p, cancellation, record)
                 result.applied.append(migration.filename)
-                logger.info("applied migration", extra={"migration": migration.filename, "execution_ms": elapsed_ms})
-            newly_applied = [m.version for m in migrations if m.filename in result.applied]
+                logger.info("applied migration", extra={"migration": migration.filename})
+            newly_applied = [p.migration.version for p in plans]
             result.schema_version = max([*applied.keys(), *newly_applied], default=0)
         finally:
-            _release_lock(cur, name)
+            if not cancellation.cancelled:
+                _release_lock(cur, name)
     return result

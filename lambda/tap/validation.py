@@ -3,8 +3,16 @@
 No I/O and no clock of its own (``now`` is a parameter) so the whole table of
 good and bad inputs can be tested, and benchmarked, in-process.
 
-Error messages never echo the submitted values: a mistyped card number must
-not end up in a 400 body, a log line or an API Gateway access log.
+Error responses never echo what the client sent, neither values nor keys: a
+mistyped card number must not end up in a 400 body, a log line or an API
+Gateway access log, and a key can be a card number too. A field is named only
+when it is one of FIELDS (our names); anything else is "body", with its
+position. The list is capped (MAX_ERRORS, MAX_ERRORS_BYTES).
+
+A card number (tap/card.py: a Luhn-valid run of 13-19 digits, however
+written) anywhere but in cardNumber, in any value or key at any depth, is
+refused with code card_number_not_allowed: otherwise a PAN pasted into
+merchantId would be stored in Aurora, DynamoDB and the audit record.
 """
 
 from __future__ import annotations
@@ -43,6 +51,10 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 }
 
 MAX_BODY_BYTES = 16 * 1024
+# A 400 lists every problem, but a hostile body must not make it large.
+MAX_ERRORS = 10
+MAX_ERRORS_BYTES = 4096
+CARD_NUMBER_ELSEWHERE = "card_number_not_allowed"
 # Every pattern is applied with fullmatch: with re.match, "$" also matches
 # before a trailing newline, so "12.34\n" or "<uuid>\n" would pass (and
 # Decimal() would even strip the newline and accept the amount).
@@ -75,7 +87,9 @@ class Limits:
 
 @dataclass(frozen=True)
 class Transaction:
-    """A validated transaction. Holds the masked card only, never the PAN."""
+    """A validated transaction. Holds the masked card, and the PAN only
+    sealed (card.SealedPan: no repr, no pickling, only a keyed digest) for
+    the idempotency fingerprint; None for one read back from the database."""
 
     transaction_id: str
     amount: Decimal
@@ -83,6 +97,7 @@ class Transaction:
     card_masked: str
     merchant_id: str
     timestamp: _dt.datetime
+    sealed_pan: card.SealedPan | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:  # keep reprs short and obviously PAN-free
         return f"Transaction({self.transaction_id}, {self.merchant_id}, {self.amount} {self.currency})"
@@ -116,10 +131,18 @@ def _reject_constant(_name: str) -> Any:
     raise ValueError("NaN and Infinity are not JSON")
 
 
-def decode_body(body: str | bytes | None, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
+def _field_name(key: str) -> str:
+    """How an error names a field: ours verbatim, the client's never."""
+    return key if key in FIELDS else "body"
+
+
+def decode_body(body: Any, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """API Gateway body -> JSON object, or a body-level error."""
     if body is None or body == "" or body == b"":
         return None, [FieldError("body", "required", "request body is required")]
+    if not isinstance(body, (str, bytes)):
+        # API Gateway always sends a string; anything else is not its event.
+        return None, [FieldError("body", "invalid_type", "the event's body is not a string")]
     raw: bytes
     if isinstance(body, str):
         raw = body.encode("utf-8", errors="surrogatepass")
@@ -137,9 +160,12 @@ def decode_body(body: str | bytes | None, is_base64: bool) -> tuple[dict[str, An
     except UnicodeDecodeError:
         return None, [FieldError("body", "invalid_encoding", "body must be UTF-8")]
     try:
-        parsed = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        # Decimal keeps a number's digits exactly as sent, for the card-number check.
+        parsed = json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=Decimal
+        )
     except _DuplicateKey as e:
-        return None, [FieldError(str(e), "duplicate", "field appears more than once")]
+        return None, [FieldError(_field_name(str(e)), "duplicate", "a field appears more than once")]
     except (ValueError, RecursionError):
         return None, [FieldError("body", "invalid_json", "body is not valid JSON")]
     if not isinstance(parsed, dict):
@@ -147,7 +173,9 @@ def decode_body(body: str | bytes | None, is_base64: bool) -> tuple[dict[str, An
     return parsed, []
 
 
-def _string_field(data: dict[str, Any], name: str, errors: list[FieldError]) -> str | None:
+def _string_field(data: dict[str, Any], name: str, errors: list[FieldError], refused: set[str] = frozenset()) -> str | None:
+    if name in refused:
+        return None
     if name not in data or data[name] is None:
         errors.append(FieldError(name, "required", f"{name} is required"))
         return None
@@ -210,30 +238,114 @@ def _validate_timestamp(raw: str, now: _dt.datetime, limits: Limits, errors: lis
     return parsed.astimezone(_dt.timezone.utc)
 
 
+def _number_texts(value: int | Decimal) -> list[str]:
+    if isinstance(value, int):
+        return [str(value)]
+    texts = [str(value)]
+    # 4.111111111111111E+15 is the digits 4111111111111111 too; the exponent
+    # bound keeps format() from writing out 1E+999999999.
+    if value.is_finite() and -30 < value.adjusted() < 30:
+        texts.append(format(value, "f"))
+    return texts
+
+
+def _texts(value: Any) -> list[str]:
+    """Every string, key and number (as text) in ``value``, at any depth.
+    Iterative: json.loads accepts nesting nearly as deep as the recursion limit."""
+    texts: list[str] = []
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, str):
+            texts.append(node)
+        elif isinstance(node, bool) or node is None:
+            continue
+        elif isinstance(node, (int, Decimal)):
+            texts.extend(_number_texts(node))
+        elif isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return texts
+
+
+def holds_card_number(value: Any) -> bool:
+    """Whether ``value`` (parsed JSON) has a card number in any string,
+    number or key, at any depth."""
+    # NUL is no separator: no run of digits spans two texts.
+    return card.contains_card_number("\0".join(_texts(value)))
+
+
+def _screen_fields(data: dict[str, Any], errors: list[FieldError]) -> set[str]:
+    """Errors for card numbers outside cardNumber and for unknown fields;
+    returns the known fields not to validate further (they held a card number)."""
+    refused: set[str] = set()
+    allowed = ", ".join(FIELDS)
+    # One scan of everything first: almost every body holds no card number
+    # but in cardNumber, and then no field needs a scan of its own.
+    suspect = holds_card_number({k: v for k, v in data.items() if k != "cardNumber"})
+    for position, (key, value) in enumerate(data.items(), start=1):
+        if key == "cardNumber":
+            continue
+        if not suspect:
+            if key not in FIELDS:
+                errors.append(FieldError("body", "unexpected", f"field {position} is not allowed; the fields are {allowed}"))
+            continue
+        if holds_card_number(key):
+            errors.append(
+                FieldError("body", CARD_NUMBER_ELSEWHERE, f"the name of field {position} holds a card number; send it in cardNumber only")
+            )
+        elif holds_card_number(value):
+            where = key if key in FIELDS else f"field {position}"
+            errors.append(FieldError(_field_name(key), CARD_NUMBER_ELSEWHERE, f"{where} holds a card number; send it in cardNumber only"))
+            refused.add(key)
+        elif key not in FIELDS:
+            errors.append(FieldError("body", "unexpected", f"field {position} is not allowed; the fields are {allowed}"))
+    return refused
+
+
+def limit_errors(errors: list[FieldError]) -> list[FieldError]:
+    """At most MAX_ERRORS entries and MAX_ERRORS_BYTES of JSON; when some are
+    left out, the last entry says how many."""
+
+    def size(items: list[FieldError]) -> int:
+        return len(json.dumps([e.to_dict() for e in items]).encode("utf-8"))
+
+    if len(errors) <= MAX_ERRORS and size(errors) <= MAX_ERRORS_BYTES:
+        return errors
+    kept = errors[: MAX_ERRORS - 1]
+    while True:
+        note = FieldError("body", "too_many_errors", f"{len(errors) - len(kept)} more errors not shown")
+        if not kept or size([*kept, note]) <= MAX_ERRORS_BYTES:
+            return [*kept, note]
+        kept = kept[:-1]
+
+
 def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits) -> ValidationResult:
-    """Every problem is reported at once, so a client fixes its request in one go."""
+    """Every problem is reported at once (up to MAX_ERRORS), so a client fixes its request in one go."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     errors: list[FieldError] = []
+    refused = _screen_fields(data, errors)
+    data = {k: v for k, v in data.items() if k in FIELDS and k not in refused}
 
-    for unknown in sorted(set(data) - set(FIELDS)):
-        errors.append(FieldError(unknown, "unexpected", "field is not allowed"))
-
-    txn_id = _string_field(data, "transactionId", errors)
+    txn_id = _string_field(data, "transactionId", errors, refused)
     if txn_id is not None and not UUID_PATTERN.fullmatch(txn_id):
         errors.append(FieldError("transactionId", "invalid_format", "transactionId must be a UUID"))
         txn_id = None
 
-    currency = _string_field(data, "currency", errors)
+    currency = _string_field(data, "currency", errors, refused)
     if currency is not None and currency not in CURRENCY_EXPONENTS:
         errors.append(FieldError("currency", "unsupported", "currency must be an accepted ISO 4217 code"))
         currency = None
 
-    amount_raw = _string_field(data, "amount", errors)
+    amount_raw = _string_field(data, "amount", errors, refused)
     amount = _validate_amount(amount_raw, currency, limits, errors) if amount_raw is not None else None
 
-    pan = _string_field(data, "cardNumber", errors)
+    pan = _string_field(data, "cardNumber", errors, refused)
     masked: str | None = None
+    sealed: card.SealedPan | None = None
     if pan is not None:
         if not CARD_DIGITS_PATTERN.fullmatch(pan) or not pan.isascii():
             errors.append(FieldError("cardNumber", "invalid_format", "cardNumber must contain digits only"))
@@ -249,20 +361,21 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
             errors.append(FieldError("cardNumber", "invalid_checksum", "cardNumber fails the Luhn check"))
         else:
             masked = card.mask(pan)
-    del pan  # nothing below may see it
+            sealed = card.SealedPan(pan)
+    del pan  # nothing below may see it, but sealed
 
-    merchant_id = _string_field(data, "merchantId", errors)
+    merchant_id = _string_field(data, "merchantId", errors, refused)
     if merchant_id is not None and not MERCHANT_ID_PATTERN.fullmatch(merchant_id):
         errors.append(
             FieldError("merchantId", "invalid_format", "merchantId must be 3-64 letters, digits, '_' or '-'")
         )
         merchant_id = None
 
-    ts_raw = _string_field(data, "timestamp", errors)
+    ts_raw = _string_field(data, "timestamp", errors, refused)
     timestamp = _validate_timestamp(ts_raw, now, limits, errors) if ts_raw is not None else None
 
     if errors:
-        return ValidationResult(errors=errors)
+        return ValidationResult(errors=limit_errors(errors))
     if not (txn_id and amount is not None and currency and masked and merchant_id and timestamp):
         raise RuntimeError("validation produced neither errors nor a complete transaction")  # a bug, not bad input
     return ValidationResult(
@@ -273,11 +386,12 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
             card_masked=masked,
             merchant_id=merchant_id,
             timestamp=timestamp,
+            sealed_pan=sealed,
         )
     )
 
 
-def validate_body(body: str | bytes | None, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
+def validate_body(body: Any, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
     data, errors = decode_body(body, is_base64)
     if data is None:
         return ValidationResult(errors=errors)

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from hypothesis import HealthCheck, Phase, settings
 
 import gate
 import migrate
@@ -21,6 +22,21 @@ from support import ResponseRecorder
 from tap import aws, cfn
 
 REGION = "us-east-1"
+
+# Generated inputs, the same on every run (derandomize: no flaky CI, no
+# example database to carry around); each test bounds its own max_examples.
+settings.register_profile(
+    "tap",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    max_examples=50,
+    # No "explain" phase: it re-runs failing examples under a tracer (slow)
+    # and only adds hints to a report that the shrunk example already gives.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("tap")
 
 
 def ci_enabled() -> bool:
@@ -60,7 +76,8 @@ def stub() -> Iterator[Callable[[str], tuple[Any, Stubber]]]:
     stubbers: list[Stubber] = []
 
     def make(service: str, region: str = REGION) -> tuple[Any, Stubber]:
-        client = boto3.client(service, region_name=region)
+        # The validator's Config: its time budget reads the worst case from it.
+        client = boto3.client(service, region_name=region, config=aws.VALIDATOR_CONFIG)
         stubber = Stubber(client)
         stubber.activate()
         stubbers.append(stubber)
@@ -72,6 +89,33 @@ def stub() -> Iterator[Callable[[str], tuple[Any, Stubber]]]:
         stubber.deactivate()
     for stubber in stubbers:
         stubber.assert_no_pending_responses()
+
+
+_FAULT_REPORT: list[Any] = []
+
+
+@pytest.fixture
+def fault_report() -> list[Any]:
+    """Scenarios of the fault-injection run, printed at the end of the session."""
+    return _FAULT_REPORT
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _FAULT_REPORT:
+        return
+    worst = max(_FAULT_REPORT, key=lambda s: s.seconds)
+    terminalreporter.write_line(
+        f"fault injection: {len(_FAULT_REPORT)} scenarios on loopback; worst validator answer"
+        f" {worst.seconds:.2f} s ({worst.name}) vs a function timeout of 10 s"
+    )
+
+
+@pytest.fixture
+def fake_aws() -> Any:
+    """The validator's clients answered in process on a fake clock (validator_harness.FakeAws)."""
+    from validator_harness import FakeAws
+
+    return FakeAws()
 
 
 @pytest.fixture

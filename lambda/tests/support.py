@@ -286,8 +286,14 @@ class FakeMigrationConnection:
     def select_db(self, name: str) -> None:
         self.database = name
 
+    def begin(self) -> None:
+        self.server.executed.append("BEGIN")
+
     def commit(self) -> None:
-        pass
+        self.server.executed.append("COMMIT")
+
+    def rollback(self) -> None:
+        self.server.executed.append("ROLLBACK")
 
     def close(self) -> None:
         self.server.closed_connections += 1
@@ -311,3 +317,68 @@ class FakeMigrationCursor(_FakeCursorBase):
         elif normalized.startswith("INSERT INTO schema_migrations"):
             server.applied.append((params[0], params[1], params[2]))
         return len(self._rows)
+
+
+# --- in-memory AWS for concurrent invocations ---------------------------------------
+
+
+class MemoryAws:
+    """The validator's four services in memory, thread-safe, with DynamoDB's
+    conditional-put semantics: real boto3 clients (the validator's Config)
+    whose calls are answered by a before-call hook. For tests that run many
+    invocations at once against a real database, where Stubber's one queue
+    cannot say which call comes first."""
+
+    def __init__(self, parameters: dict[str, str], secret: dict[str, str]) -> None:
+        import boto3
+
+        from tap import aws
+
+        self.parameters = dict(parameters)
+        self.secret = dict(secret)
+        self.items: dict[str, dict[str, Any]] = {}
+        self.objects: dict[str, bytes] = {}
+        self.lock = threading.Lock()
+        self._local = threading.local()
+        self.clients: dict[str, Any] = {}
+        for service in ("ssm", "secretsmanager", "dynamodb", "s3"):
+            client = boto3.client(service, region_name="us-east-1", config=aws.VALIDATOR_CONFIG)
+            client.meta.events.register("provide-client-params.*.*", self._keep_params)
+            client.meta.events.register("before-call.*.*", self._answer)
+            self.clients[service] = client
+
+    def _keep_params(self, params: Any, **_: Any) -> None:
+        # before-call sees the serialised request; the API parameters come first.
+        self._local.params = dict(params)
+
+    def _answer(self, model: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        name = model.name
+        params = self._local.params
+        with self.lock:
+            if name == "GetParameters":
+                found = [{"Name": n, "Type": "String", "Value": self.parameters[n], "Version": 1} for n in params["Names"] if n in self.parameters]
+                return AWSResponse(None, 200, {}, None), {
+                    "Parameters": found,
+                    "InvalidParameters": [n for n in params["Names"] if n not in self.parameters],
+                }
+            if name == "GetSecretValue":
+                return AWSResponse(None, 200, {}, None), {"ARN": params["SecretId"], "Name": "db", "SecretString": json.dumps(self.secret)}
+            if name == "GetItem":
+                item = self.items.get(params["Key"]["sessionId"]["S"])
+                return AWSResponse(None, 200, {}, None), ({"Item": json.loads(json.dumps(item))} if item else {})
+            if name == "PutItem":
+                key = params["Item"]["sessionId"]["S"]
+                if key in self.items:
+                    return AWSResponse(None, 400, {}, None), {
+                        "Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"},
+                        "Item": json.loads(json.dumps(self.items[key])),
+                    }
+                self.items[key] = json.loads(json.dumps(params["Item"]))
+                return AWSResponse(None, 200, {}, None), {}
+            if name == "PutObject":
+                body = params["Body"]
+                self.objects[params["Key"]] = body if isinstance(body, bytes) else body.read()
+                return AWSResponse(None, 200, {}, None), {"ETag": '"m"'}
+        raise AssertionError(f"MemoryAws does not answer {name}")

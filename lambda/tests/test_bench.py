@@ -33,3 +33,20 @@ def test_bench_human_output_names_the_metrics() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "validations/s" in proc.stdout and "AWS calls per warm invocation: 3" in proc.stdout
+
+
+HARDENING = Path(__file__).resolve().parent.parent / "hardening_bench.py"
+
+
+def test_hardening_bench_json_reports_no_card_number_anywhere_and_every_reused_id_refused() -> None:
+    """The card-number and idempotency half (the fault half is
+    test_fault_injection.py's, run in full by `npm run bench`)."""
+    proc = subprocess.run(
+        [sys.executable, str(HARDENING), "--json", "--requests", "20", "--no-faults"], capture_output=True, text=True, timeout=120, cwd="/"
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    result = json.loads(proc.stdout)
+    assert result["inputs_tried"] == 20 and result["statuses"] == {"200": 10, "400": 10}
+    assert result["card_numbers_found"] == 0
+    assert result["answered_409"] == result["reused_ids_with_changed_body"] == 10
+    assert result["database"].startswith(("MariaDB", "in-memory double: no database"))

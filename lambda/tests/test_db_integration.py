@@ -22,7 +22,8 @@ import pytest
 
 import migrate
 from support import FakeClock, FakeContext, assert_well_formed, cfn_event
-from tap import db, migrate_resource
+from tap import db, fingerprint, migrate_resource
+from tap.fingerprint import Fingerprint
 from tap.config import DbSettings
 from tap.migration_files import MIGRATIONS_DIR, discover, split_statements
 from tap.migrations import ChecksumMismatch, LockTimeout, apply_migrations, lock_name
@@ -34,6 +35,12 @@ from validator_harness import PAN, ValidatorHarness, transaction_body
 pytestmark = pytest.mark.db
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+SHIPPED_VERSION = discover()[-1].version
+
+
+def fp(transaction: Transaction) -> Fingerprint:
+    return fingerprint.of(transaction, None)
+
 # The store tests are about SQL, not time: a budget that never runs out.
 BUDGET = Budget(lambda: 3600.0)
 
@@ -82,8 +89,8 @@ def copy_migrations(tmp_path: Path) -> Path:
 
 def test_given_an_empty_server_when_migrated_then_tables_exist_and_each_migration_is_recorded(settings) -> None:
     result = migrate_now(settings)
-    assert result.applied == ["001_create_merchants.sql", "002_create_transactions.sql"]
-    assert result.schema_version == 2
+    assert result.applied == [m.filename for m in discover()]
+    assert result.schema_version == SHIPPED_VERSION
     tables = {r[0] for r in query(settings, "SHOW TABLES")}
     assert {"merchants", "transactions", "schema_migrations"} <= tables
     rows = query(settings, "SELECT version, filename, checksum FROM schema_migrations ORDER BY version")
@@ -94,7 +101,7 @@ def test_given_a_migrated_database_when_migrated_again_then_nothing_changes(sett
     migrate_now(settings)
     before = query(settings, "SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version")
     result = migrate_now(settings)
-    assert result.applied == [] and len(result.already_applied) == 2
+    assert result.applied == [] and len(result.already_applied) == len(discover())
     assert query(settings, "SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version") == before
 
 
@@ -113,7 +120,7 @@ def test_every_shipped_migration_can_run_twice_because_mysql_ddl_is_not_transact
 def test_given_four_concurrent_runs_then_each_migration_is_applied_exactly_once(settings, tmp_path) -> None:
     directory = copy_migrations(tmp_path)
     # Not re-runnable and slow on purpose: interleaved runs would collide here.
-    (directory / "003_slow_and_strict.sql").write_text("DO SLEEP(0.3);\nCREATE TABLE strict_once (id INT PRIMARY KEY);\n")
+    (directory / "099_slow_and_strict.sql").write_text("DO SLEEP(0.3);\nCREATE TABLE strict_once (id INT PRIMARY KEY);\n")
     migrations = discover(directory)
     results: list[Any] = []
     errors: list[BaseException] = []
@@ -135,7 +142,7 @@ def test_given_four_concurrent_runs_then_each_migration_is_applied_exactly_once(
     applied = [name for r in results for name in r.applied]
     assert sorted(applied) == sorted(m.filename for m in migrations)
     assert sum(1 for r in results if r.applied) == 1
-    assert query(settings, "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations") == [(3, 3)]
+    assert query(settings, "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations") == [(SHIPPED_VERSION + 1, SHIPPED_VERSION + 1)]
 
 
 def test_given_another_connection_holds_the_lock_then_a_run_gives_up_with_a_clear_reason(settings) -> None:
@@ -149,7 +156,7 @@ def test_given_another_connection_holds_the_lock_then_a_run_gives_up_with_a_clea
     finally:
         holder.close()
     # The holder's disconnect released the lock.
-    assert migrate_now(settings, lock_timeout=2).schema_version == 2
+    assert migrate_now(settings, lock_timeout=2).schema_version == SHIPPED_VERSION
 
 
 def test_given_an_applied_migration_file_changed_then_the_run_fails_naming_it(settings, tmp_path) -> None:
@@ -164,19 +171,19 @@ def test_given_an_applied_migration_file_changed_then_the_run_fails_naming_it(se
 def test_given_a_new_migration_then_only_it_is_applied(settings, tmp_path) -> None:
     directory = copy_migrations(tmp_path)
     migrate_now(settings, discover(directory))
-    (directory / "003_add_merchant_email.sql").write_text("ALTER TABLE merchants ADD COLUMN email VARCHAR(255) NULL;")
+    (directory / "099_add_merchant_email.sql").write_text("ALTER TABLE merchants ADD COLUMN email VARCHAR(255) NULL;")
     result = migrate_now(settings, discover(directory))
-    assert result.applied == ["003_add_merchant_email.sql"] and result.schema_version == 3
+    assert result.applied == ["099_add_merchant_email.sql"] and result.schema_version == 99
     assert "email" in {r[0] for r in query(settings, "SHOW COLUMNS FROM merchants")}
 
 
 def test_given_a_failing_migration_then_it_is_not_recorded_and_the_lock_is_released(settings, tmp_path) -> None:
     directory = copy_migrations(tmp_path)
-    (directory / "003_broken.sql").write_text("ALTER TABLE no_such_table ADD COLUMN x INT;")
+    (directory / "099_broken.sql").write_text("ALTER TABLE no_such_table ADD COLUMN x INT;")
     with pytest.raises(pymysql.err.ProgrammingError):
         migrate_now(settings, discover(directory))
-    assert [r[0] for r in query(settings, "SELECT version FROM schema_migrations")] == [1, 2]
-    (directory / "003_broken.sql").unlink()
+    assert [r[0] for r in query(settings, "SELECT version FROM schema_migrations")] == [m.version for m in discover()]
+    (directory / "099_broken.sql").unlink()
     assert migrate_now(settings, discover(directory), lock_timeout=1).applied == []
 
 
@@ -238,7 +245,7 @@ def test_given_create_update_delete_then_the_handler_migrates_once_and_never_dro
     m.expect_config()
     created = m.run("Create")
     assert created["Status"] == "SUCCESS", created["Reason"]
-    assert created["Data"]["SchemaVersion"] == "2" and created["Data"]["AppliedCount"] == "2"
+    assert created["Data"]["SchemaVersion"] == str(SHIPPED_VERSION) and created["Data"]["AppliedCount"] == str(len(discover()))
     query(settings, "INSERT INTO merchants (merchant_id, display_name, currency, daily_limit) VALUES ('keep-me', 'K', 'USD', 1)")
 
     m.expect_config()
@@ -311,6 +318,9 @@ class Connections:
             self.conn = db.connect(self.settings, tls=None, lock_wait_timeout=5)
         return self.conn
 
+    def require_round_trip(self, budget: Budget = BUDGET) -> None:
+        budget.require("database", 5)
+
     def discard(self) -> None:
         if self.conn is not None:
             self.conn.close()
@@ -335,7 +345,7 @@ def txn(merchant: str = "merchant-001", amount: str = "10.00", currency: str = "
 )
 def test_merchant_checks_against_real_tables(merchants_db, transaction, decision, codes) -> None:
     store = TransactionStore(Connections(merchants_db), clock=lambda: NOW)
-    recorded = store.record(transaction, BUDGET)
+    recorded = store.record(transaction, fp(transaction), BUDGET)
     assert recorded.decision.decision == decision
     assert [r.code for r in recorded.decision.reasons] == codes
     (row,) = query(merchants_db, "SELECT decision, card_masked, amount FROM transactions WHERE transaction_id = %s", (transaction.transaction_id,))
@@ -345,19 +355,19 @@ def test_merchant_checks_against_real_tables(merchants_db, transaction, decision
 def test_the_daily_limit_sums_only_todays_approved_transactions(merchants_db) -> None:
     clock_value = [NOW - dt.timedelta(days=1)]
     store = TransactionStore(Connections(merchants_db), clock=lambda: clock_value[0])
-    assert store.record(txn(amount="90.00"), BUDGET).decision.decision == "APPROVED"  # yesterday
+    assert store.record(txn(amount="90.00"), fp(txn(amount="90.00")), BUDGET).decision.decision == "APPROVED"  # yesterday
     clock_value[0] = NOW
-    assert store.record(txn(amount="60.00"), BUDGET).decision.decision == "APPROVED"
-    assert store.record(txn(amount="50.00"), BUDGET).decision.decision == "DECLINED"  # declined ones don't count...
-    assert store.record(txn(amount="40.00"), BUDGET).decision.decision == "APPROVED"  # ...so 60 + 40 still fits
-    assert store.record(txn(amount="0.01"), BUDGET).decision.decision == "DECLINED"
+    assert store.record(txn(amount="60.00"), fp(txn(amount="60.00")), BUDGET).decision.decision == "APPROVED"
+    assert store.record(txn(amount="50.00"), fp(txn(amount="50.00")), BUDGET).decision.decision == "DECLINED"  # declined ones don't count...
+    assert store.record(txn(amount="40.00"), fp(txn(amount="40.00")), BUDGET).decision.decision == "APPROVED"  # ...so 60 + 40 still fits
+    assert store.record(txn(amount="0.01"), fp(txn(amount="0.01")), BUDGET).decision.decision == "DECLINED"
 
 
 def test_a_repeated_transaction_id_returns_the_first_decision_even_if_it_would_now_differ(merchants_db) -> None:
     store = TransactionStore(Connections(merchants_db), clock=lambda: NOW)
-    first = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"), BUDGET)
-    store.record(txn(amount="20.00"), BUDGET)
-    again = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"), BUDGET)
+    first = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"), fp(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111")), BUDGET)
+    store.record(txn(amount="20.00"), fp(txn(amount="20.00")), BUDGET)
+    again = store.record(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111"), fp(txn(amount="80.00", txn_id="11111111-1111-4111-8111-111111111111")), BUDGET)
     assert first.decision.decision == again.decision.decision == "APPROVED"
     assert again.replayed and not first.replayed
     assert query(merchants_db, "SELECT COUNT(*) FROM transactions") == [(2,)]
@@ -379,7 +389,7 @@ def test_concurrent_requests_cannot_together_overspend_the_daily_limit(merchants
         try:
             connections.get()
             start.wait()
-            results.append(TransactionStore(connections, clock=slow_clock).record(txn(amount="15.00"), BUDGET).decision.decision)
+            results.append(TransactionStore(connections, clock=slow_clock).record(txn(amount="15.00"), fp(txn(amount="15.00")), BUDGET).decision.decision)
         except BaseException as e:
             errors.append(e)
         finally:
@@ -405,7 +415,7 @@ def test_concurrent_requests_with_the_same_id_record_one_decision(merchants_db) 
         connections = Connections(merchants_db)
         try:
             start.wait()
-            results.append(TransactionStore(connections, clock=lambda: NOW).record(txn(merchant="merchant-nope", txn_id=txn_id), BUDGET))
+            results.append(TransactionStore(connections, clock=lambda: NOW).record(txn(merchant="merchant-nope", txn_id=txn_id), fp(txn(merchant="merchant-nope", txn_id=txn_id)), BUDGET))
         finally:
             connections.discard()
 

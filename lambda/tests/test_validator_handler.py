@@ -65,7 +65,7 @@ def test_given_a_merchant_over_its_limit_then_the_answer_is_200_declined_with_re
 
 def test_given_a_transaction_id_already_in_the_session_table_then_the_first_decision_returns_without_db_or_audit(h) -> None:
     body = transaction_body()
-    h.expect_session_hit(body["transactionId"], "DECLINED", [{"code": "MERCHANT_NOT_ACTIVE", "message": "m"}])
+    h.expect_session_hit(body["transactionId"], "DECLINED", [{"code": "MERCHANT_NOT_ACTIVE", "message": "m"}], body=body)
     status, payload, _ = h.post(body)
     assert status == 200
     assert payload["decision"] == "DECLINED" and payload["replayed"] is True
@@ -83,17 +83,20 @@ def test_given_a_retry_after_the_session_write_failed_then_aurora_answers_with_t
     status, first, _ = h.post(body)
     assert status == 503 and first["dependency"] == "dynamodb"
 
-    # The retry changes the amount: the first decision (and record) still wins.
-    retry = dict(body, amount="99.00")
     h.expect_new_transaction(txn_id)
-    status, payload, _ = h.post(retry)
+    status, payload, _ = h.post(body)
     assert status == 200 and payload["decision"] == "APPROVED" and payload["replayed"] is True
     audits = h.audit_records()
     assert len(audits) == 2 and audits[0] == {**audits[1], "requestId": audits[0]["requestId"]}
-    assert audits[1]["amount"] == "25.00"
+    item = h.session_items()[-1]
+    assert item["requestFingerprint"]["S"] == h.fingerprint_of(body).request
+    assert item["cardFingerprint"]["S"] == h.fingerprint_of(body, key="k" * 48).card
 
 
-def test_given_two_racing_requests_with_one_id_then_the_conditional_write_makes_the_first_decision_win(h) -> None:
+def test_given_two_racing_requests_with_one_id_then_the_one_that_lost_the_session_write_answers_what_aurora_recorded(h) -> None:
+    """GIVEN a session item already there when this request, which recorded
+    the row, writes it (another region's database disagreeing) THEN the answer
+    is the row this database recorded: never a decision that was not recorded."""
     body = transaction_body()
     txn_id = body["transactionId"]
     h.expect_config()
@@ -107,7 +110,7 @@ def test_given_two_racing_requests_with_one_id_then_the_conditional_write_makes_
     )
     status, payload, _ = h.post(body)
     assert status == 200
-    assert payload["decision"] == "DECLINED" and payload["replayed"] is True
+    assert payload["decision"] == h.db.transactions[txn_id][6] == "APPROVED" and payload["replayed"] is False
 
 
 def test_given_a_malformed_body_then_400_lists_every_field_error_and_nothing_is_called(h) -> None:
@@ -226,9 +229,10 @@ def test_given_an_unexpected_bug_then_500_without_details(h, monkeypatch) -> Non
     def broken(txn):
         raise RuntimeError("secret internals at /var/task/tap/store.py line 42")
 
-    monkeypatch.setattr(h.app.store, "record", lambda txn, budget: broken(txn))
+    monkeypatch.setattr(h.app.store, "record", lambda txn, fingerprint, budget: broken(txn))
     body = transaction_body()
     h.expect_session_miss(body["transactionId"])
+    h.expect_config()
     status, payload, result = h.post(body)
     assert status == 500
     assert payload == {"message": "internal error"}

@@ -19,6 +19,8 @@ from tap import api, env
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap-db-test-AbCdEf"
 PAN = "4111111111111111"
+FINGERPRINT_KEY_PARAM = "/tap/test/db/request-fingerprint-key"
+FINGERPRINT_KEY = "k" * 48  # an SSM SecureString in production
 
 ENVIRON = {
     env.TAP_ENVIRONMENT_SUFFIX: "test",
@@ -135,26 +137,30 @@ class ValidatorHarness:
         return [f"{s}.{op}" for s, op, _ in self.sent if service in (None, s)]
 
     # --- expectations -------------------------------------------------------
-    def expect_config(self, password: str = "pw", *, secret_error: str | None = None) -> None:
-        self.expect_parameters()
+    def expect_config(self, password: str = "pw", *, secret_error: str | None = None, fingerprint_key: str | None = FINGERPRINT_KEY) -> None:
+        self.expect_parameters(fingerprint_key)
         if secret_error:
             self.secrets_stub.add_client_error("get_secret_value", secret_error, http_status_code=500)
             return
         self.expect_secret(password)
 
-    def expect_parameters(self) -> None:
+    def expect_parameters(self, fingerprint_key: str | None = FINGERPRINT_KEY) -> None:
         e = self.environ
+        parameters = [
+            {"Name": e[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},
+            {"Name": e[env.DB_PORT_PARAM], "Type": "String", "Value": "3306", "Version": 1},
+            {"Name": e[env.DB_SECRET_ARN_PARAM], "Type": "String", "Value": SECRET_ARN, "Version": 1},
+        ]
+        answer: dict[str, Any] = {"Parameters": parameters}
+        if fingerprint_key is None:
+            answer["InvalidParameters"] = [FINGERPRINT_KEY_PARAM]
+        else:
+            parameters.append({"Name": FINGERPRINT_KEY_PARAM, "Type": "SecureString", "Value": fingerprint_key, "Version": 1})
         self.ssm_stub.add_response(
             "get_parameters",
+            answer,
             {
-                "Parameters": [
-                    {"Name": e[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},
-                    {"Name": e[env.DB_PORT_PARAM], "Type": "String", "Value": "3306", "Version": 1},
-                    {"Name": e[env.DB_SECRET_ARN_PARAM], "Type": "String", "Value": SECRET_ARN, "Version": 1},
-                ]
-            },
-            {
-                "Names": [e[env.DB_WRITER_ENDPOINT_PARAM], e[env.DB_PORT_PARAM], e[env.DB_SECRET_ARN_PARAM]],
+                "Names": [e[env.DB_WRITER_ENDPOINT_PARAM], e[env.DB_PORT_PARAM], e[env.DB_SECRET_ARN_PARAM], FINGERPRINT_KEY_PARAM],
                 "WithDecryption": True,
             },
         )
@@ -173,10 +179,15 @@ class ValidatorHarness:
             {"TableName": "sessions-test", "Key": {"sessionId": {"S": f"txn#{txn_id}"}}, "ConsistentRead": True},
         )
 
-    def expect_session_hit(self, txn_id: str, decision: str = "APPROVED", reasons: list | None = None) -> None:
+    def expect_session_hit(self, txn_id: str, decision: str = "APPROVED", reasons: list | None = None, body: dict | None = None) -> None:
+        """An item as the validator writes it, for ``body`` (the request first
+        recorded); without ``body``, an item from before fingerprints existed."""
+        item = self.session_item(txn_id, decision, reasons)
+        if body is not None:
+            item["requestFingerprint"] = {"S": self.fingerprint_of(body).request}
         self.ddb_stub.add_response(
             "get_item",
-            {"Item": self.session_item(txn_id, decision, reasons)},
+            {"Item": item},
             {"TableName": "sessions-test", "Key": {"sessionId": {"S": f"txn#{txn_id}"}}, "ConsistentRead": True},
         )
 
@@ -189,6 +200,14 @@ class ValidatorHarness:
             "decidedAt": {"S": NOW.isoformat()},
             "expiresAt": {"N": "1715000000"},
         }
+
+    def fingerprint_of(self, body: dict[str, Any], key: str | None = None) -> Any:
+        from tap import fingerprint
+        from tap.validation import validate_transaction
+
+        result = validate_transaction(body, NOW, self.app.limits)
+        assert result.transaction is not None, result.errors
+        return fingerprint.of(result.transaction, fingerprint.FingerprintKey.from_parameter(key) if key else None)
 
     def expect_audit(self, txn_id: str) -> None:
         self.s3_stub.add_response(
@@ -233,3 +252,92 @@ class ValidatorHarness:
 
     def session_items(self) -> list[dict[str, Any]]:
         return [p["Item"] for s, op, p in self.sent if op == "PutItem"]
+
+
+class FakeAws:
+    """The validator's real boto3 clients (its Config, hence its worst cases),
+    answered in process on a FakeClock according to ``plan``: step ->
+    ("ok", 0) | ("slow", seconds) | ("hang", 0), a step being "service.Operation",
+    "database.connect" or "database.query". A hanging call costs its client's
+    connect + read timeouts and then raises what botocore or pymysql raise."""
+
+    CANNED: dict[str, dict[str, Any]] = {
+        "GetParameters": {
+            "Parameters": [
+                {"Name": ENVIRON[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},
+                {"Name": ENVIRON[env.DB_PORT_PARAM], "Type": "String", "Value": "3306", "Version": 1},
+                {"Name": ENVIRON[env.DB_SECRET_ARN_PARAM], "Type": "String", "Value": SECRET_ARN, "Version": 1},
+            ]
+        },
+        "GetSecretValue": {"ARN": SECRET_ARN, "Name": "db", "SecretString": json.dumps({"username": "tap", "password": "pw"})},
+        "GetItem": {},
+        "PutObject": {"ETag": '"x"'},
+        "PutItem": {},
+    }
+
+    def __init__(self) -> None:
+        import boto3
+
+        from tap import aws
+
+        self.clock = FakeClock()
+        self.plan: dict[str, tuple[str, float]] = {}
+        self.calls: list[str] = []
+        self.clients = {}
+        for service in api.VALIDATOR_SERVICES:
+            client = boto3.client(service, region_name="us-east-1", config=aws.VALIDATOR_CONFIG)
+            client.meta.events.register("before-call.*.*", self._answer)
+            self.clients[service] = client
+        self.db = FakeMySQL({"merchant-001": ("ACTIVE", "USD", "1000000.00")})
+        self.db.fail = self._statement
+        self._read_timeout = 0.0
+
+    def _behaviour(self, step: str) -> tuple[str, float]:
+        return self.plan.get(step, ("ok", 0.0))
+
+    def _answer(self, model: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+        from botocore.exceptions import ReadTimeoutError
+
+        step = f"{model.service_model.endpoint_prefix}.{model.name}"
+        self.calls.append(step)
+        kind, seconds = self._behaviour(step)
+        config = self.clients[model.service_model.endpoint_prefix].meta.config
+        if kind == "hang":
+            self.clock.sleep(config.connect_timeout + config.read_timeout)
+            raise ReadTimeoutError(endpoint_url=f"https://{step}.example/")
+        self.clock.sleep(min(seconds, config.read_timeout * 0.99))
+        return AWSResponse(None, 200, {}, None), copy.deepcopy(self.CANNED[model.name])
+
+    def connect(self, settings: Any, timeouts: Any) -> Any:
+        import pymysql
+
+        self.calls.append("database.connect")
+        kind, seconds = self._behaviour("database.connect")
+        if kind == "hang":
+            self.clock.sleep(timeouts.connect + timeouts.read)
+            raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server at 'reading initial communication packet'")
+        self.clock.sleep(min(seconds, timeouts.read * 0.99))
+        self._read_timeout = timeouts.read
+        return self.db.connect(settings, timeouts)
+
+    def _statement(self, sql: str) -> Any:
+        import pymysql
+
+        self.calls.append("database.query")
+        kind, seconds = self._behaviour("database.query")
+        if kind == "hang":
+            self.clock.sleep(self._read_timeout)
+            return pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
+        self.clock.sleep(min(seconds, self._read_timeout * 0.99))
+        return None
+
+    def app(self, timeout_seconds: float) -> tuple[api.ValidatorApp, FakeClock, Callable[[], FakeContext]]:
+        """A new app (a cold container) with every step "ok" until ``plan`` says otherwise."""
+        self.plan = {}
+        app = api.build_app(ENVIRON, connect_fn=self.connect, clock=lambda: NOW, monotonic=self.clock, clients=self.clients)
+        return app, self.clock, lambda: FakeContext(timeout_seconds, clock=self.clock)
+
+    @staticmethod
+    def post(app: api.ValidatorApp, context: FakeContext) -> dict[str, Any]:
+        return app.handle(http_event("POST", "/transactions", transaction_body(amount="0.01")), context)

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: one table with synth time, full test time (with
- * --with-tests), template sizes, the estimated critical paths and the
- * transaction validator's throughput (python3 lambda/bench.py --json).
+ * --with-tests), template sizes, the estimated critical paths, the
+ * transaction validator's throughput (python3 lambda/bench.py --json) and its
+ * hardening figures (python3 lambda/hardening_bench.py --json: card numbers
+ * found anywhere, reused ids answered 409, worst answer time under faults).
  *
  *   npm run bench
  *   npm run bench -- --with-tests   # also runs and times `npm test` (minutes)
@@ -13,7 +15,7 @@ import { performance } from 'perf_hooks';
 import { renderAll, synthesize } from '../../cfn/build';
 import { validateAll } from '../validate';
 import { deploymentPlan } from '../review/plan';
-import { formatTable, planRows, ProcessResult, Row, sizeRows, validatorRows } from '../review/bench';
+import { formatTable, hardeningRows, planRows, ProcessResult, Row, sizeRows, validatorRows } from '../review/bench';
 
 const REPO = path.join(__dirname, '..', '..');
 const SYNTH_RUNS = 5;
@@ -63,6 +65,11 @@ function main(argv: readonly string[]): number {
   const script = path.join(REPO, 'lambda', 'bench.py');
   const command = 'python3 lambda/bench.py --json';
   rows.push(...validatorRows(fs.existsSync(script) ? run('python3', [script, '--json']) : undefined, command));
+
+  // Card numbers nowhere, idempotency bound, time budget under loopback faults (about 15 s).
+  const hardening = path.join(REPO, 'lambda', 'hardening_bench.py');
+  const hardeningCommand = 'python3 lambda/hardening_bench.py --json';
+  rows.push(...hardeningRows(fs.existsSync(hardening) ? run('python3', [hardening, '--json']) : undefined, hardeningCommand));
 
   process.stdout.write(formatTable(rows));
   return 0;

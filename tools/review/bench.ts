@@ -67,6 +67,35 @@ export function validatorRows(result: ProcessResult | undefined, command: string
   ];
 }
 
+/** Rows from `python3 lambda/hardening_bench.py --json`: card numbers found, reused ids answered 409, worst answer under faults. */
+export function hardeningRows(result: ProcessResult | undefined, command: string): Row[] {
+  const metrics = ['inputs generated and tried', 'card numbers found (responses, logs, DB rows, audit objects)', 'reused ids with a changed body answered 409', 'worst validator answer under faults'];
+  const na = (reason: string): Row[] => metrics.map((metric) => ({ metric, value: 'n/a', note: reason }));
+  if (result === undefined) return na(`${command}: lambda/hardening_bench.py does not exist`);
+  if (result.error !== undefined) return na(`${command} could not start: ${result.error}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '');
+  } catch {
+    return na(result.status !== 0 ? `${command} exited ${result.status}: ${lastLine(result.stderr)}` : `${command} printed no JSON object`);
+  }
+  const o = (parsed ?? {}) as Record<string, unknown>;
+  const { inputs_tried: tried, card_numbers_found: found, answered_409: conflicts, reused_ids_with_changed_body: reused } = o;
+  const { worst_answer_seconds: worst, function_timeout_seconds: timeout, fault_scenarios: scenarios, worst_scenario: which, database } = o;
+  if (typeof tried !== 'number' || typeof found !== 'number' || typeof conflicts !== 'number' || typeof reused !== 'number') {
+    return na(`${command} printed no inputs_tried / card_numbers_found / answered_409 numbers`);
+  }
+  const verdict = result.status === 0 ? 'ok' : 'FAILED';
+  return [
+    { metric: metrics[0], value: String(tried), note: `${command}: seeded; half with a card number outside cardNumber; database: ${String(database)}` },
+    { metric: metrics[1], value: String(found), note: `must be 0 (${verdict})` },
+    { metric: metrics[2], value: `${conflicts}/${reused}`, note: 'must be all' },
+    typeof worst === 'number' && typeof timeout === 'number'
+      ? { metric: metrics[3], value: `${worst.toFixed(2)} s of ${timeout} s`, note: `${String(scenarios)} loopback fault scenarios; worst: ${String(which)} (${verdict})` }
+      : { metric: metrics[3], value: 'n/a', note: `${command}: no fault run` },
+  ];
+}
+
 const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
 
 /** A Markdown table, padded for the terminal. */

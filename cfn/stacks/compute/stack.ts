@@ -52,12 +52,13 @@ export const ComputeParameters = {
   ValidatorTimeoutSeconds: {
     Type: 'Number',
     Description: 'Timeout of the transaction validator in seconds; below the HTTP API integration limit of 30 s, after which the client gets 503 anyway.',
-    // At least 8 s: one AWS call that hangs takes up to two attempts of a 3 s read timeout
-    // (lambda/tap/aws.py) before the validator can answer 503; a shorter function would time out first.
+    // At least 8 s: the validator starts a dependency call only when its worst case fits
+    // (an AWS call up to 3 s, a new database connection up to 6 s: lambda/tap/aws.py, db.py),
+    // so below 8 s a request with one slow dependency would answer 503 far more often.
     MinValue: 8,
     MaxValue: 29,
     Default: 10,
-    ConstraintDescription: 'Must be 8 to 29 seconds (the validator needs 8 s to answer 503 after a hanging AWS call; the HTTP API waits at most 30 s for an integration).',
+    ConstraintDescription: 'Must be 8 to 29 seconds (the validator needs room for a few dependency calls of up to 3 s each before it answers; the HTTP API waits at most 30 s for an integration).',
   },
   ValidatorReservedConcurrency: {
     Type: 'Number',
