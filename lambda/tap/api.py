@@ -24,11 +24,13 @@ from typing import Any
 from tap import aws, db, env, fingerprint, health
 from tap.audit import AuditWriter
 from tap.budget import Budget
-from tap.config import DbParameterNames, DbSettings, DependencyError, TTLCache, load_db_settings
+from tap.db_settings import DbParameterNames, DbSettings, load_db_settings
+from tap.errors import DependencyError
 from tap.fingerprint import Fingerprint
 from tap.idempotency import IdempotencyStore
 from tap.jsonlog import bound, get_logger
 from tap.store import TransactionStore
+from tap.ttl_cache import TTLCache
 from tap.validation import Limits, Transaction, validate_body
 
 logger = get_logger("validator")

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws
 from tap.budget import Budget
-from tap.config import DependencyError
+from tap.errors import DependencyError
 from tap.decision import Decision
 from tap.jsonlog import get_logger
 from tap.validation import Transaction

@@ -11,17 +11,15 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import env
+from tap import env, transient
+from tap.budget import Budget
 from tap.jsonlog import get_logger
-
-if TYPE_CHECKING:
-    from tap.budget import Budget
 
 logger = get_logger("aws")
 
@@ -135,8 +133,8 @@ def call(budget: Budget | None, dependency: str, client_: Any, operation: str, *
         try:
             return method(**params)
         except (BotoCoreError, ClientError) as e:
-            backoff = random.uniform(0, THROTTLE_BACKOFF_SECONDS) if "Throttl" in error_code(e) else 0.0
-            if attempt >= CALL_ATTEMPTS or not is_transient(e) or not budget.allows(worst + backoff):
+            backoff = random.uniform(0, THROTTLE_BACKOFF_SECONDS) if "Throttl" in transient.aws_error_code(e) else 0.0
+            if attempt >= CALL_ATTEMPTS or not transient.is_transient_aws(e) or not budget.allows(worst + backoff):
                 raise
             logger.warning(
                 "transient AWS error; retrying once",
@@ -144,36 +142,3 @@ def call(budget: Budget | None, dependency: str, client_: Any, operation: str, *
             )
         _sleep(backoff)
         attempt += 1
-
-
-def error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-# Error codes worth another try once botocore's own retries are used up.
-TRANSIENT_ERROR_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "InternalServiceError",
-        "InternalServiceErrorException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-    }
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for throttling, 5xx and connection failures; False for e.g. AccessDenied."""
-    if isinstance(exc, ClientError):
-        return error_code(exc) in TRANSIENT_ERROR_CODES
-    return isinstance(exc, BotoCoreError)

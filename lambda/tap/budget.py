@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tap.config import BudgetExhausted
+from tap.errors import BudgetExhausted
 
 # Kept back from the function's remaining time to log, build and return the
 # 503 (milliseconds of work; the rest absorbs scheduling and a slow log write).

@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tap.cancellation import Cancellation
 from tap.jsonlog import bound, get_logger
 
 logger = get_logger("cfn")
@@ -53,13 +54,6 @@ class ResponseNotDelivered(Exception):
     """Every attempt to PUT the response failed."""
 
 
-class UserFacingError(Exception):
-    """An expected failure whose message is the whole story (the Reason
-    shown in the CloudFormation console), without the exception type."""
-
-    user_facing = True
-
-
 @dataclass
 class Outcome:
     """What a successful handler returns. Data values become Fn::GetAtt attributes."""
@@ -70,37 +64,6 @@ class Outcome:
 
 def remaining_seconds(context: Any) -> float:
     return max(0.0, context.get_remaining_time_in_millis() / 1000.0)
-
-
-class Cancelled(UserFacingError):
-    """Raised by work that noticed its run was cancelled; its message never
-    reaches CloudFormation (the timer has answered already)."""
-
-
-class Cancellation:
-    """Set once CloudFormation has been answered by the timer (or by anyone
-    else than the handler): from then on the handler's work is for nobody,
-    and a statement or call it still starts can only do harm."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self.reason = ""
-
-    def cancel(self, reason: str) -> None:
-        self.reason = reason
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise Cancelled(f"cancelled: {self.reason}")
-
-    def wait(self, seconds: float) -> bool:
-        """Sleeps up to ``seconds``; True (at once) when cancelled meanwhile."""
-        return self._event.wait(max(0.0, seconds))
 
 
 _current: contextvars.ContextVar[Cancellation | None] = contextvars.ContextVar("tap_cfn_cancellation", default=None)

@@ -16,48 +16,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pymysql
-from pymysql.constants import CR, ER
+from pymysql.constants import ER
 
 from tap import env
 from tap.budget import MIN_DB_CONNECT_SECONDS, Budget
-from tap.config import DbSettings, DependencyError, TTLCache
+from tap.db_settings import DbSettings
+from tap.errors import DependencyError
 from tap.jsonlog import get_logger
+from tap.transient import mysql_error_code
+from tap.ttl_cache import TTLCache
 
 logger = get_logger("db")
 
 # fullmatch: "$" with re.match would let "tap\n" through.
 DATABASE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,64}")
-
-# Errors after which the same statement may succeed on a new attempt.
-TRANSIENT_ERROR_CODES = frozenset(
-    {
-        CR.CR_CONNECTION_ERROR,  # 2002
-        CR.CR_CONN_HOST_ERROR,  # 2003 can't connect (instance rebooting, failover)
-        CR.CR_SERVER_GONE_ERROR,  # 2006
-        CR.CR_SERVER_LOST,  # 2013
-        ER.CON_COUNT_ERROR,  # 1040 too many connections
-        ER.LOCK_DEADLOCK,  # 1213
-        ER.LOCK_WAIT_TIMEOUT,  # 1205
-        1290,  # ER_OPTION_PREVENTS_STATEMENT: --read-only, i.e. we hit a writer mid-failover
-        1836,  # ER_READ_ONLY_MODE
-    }
-)
-
-
-def error_code(exc: BaseException) -> int | None:
-    if isinstance(exc, pymysql.MySQLError) and exc.args and isinstance(exc.args[0], int):
-        return exc.args[0]
-    return None
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, pymysql.err.InterfaceError):
-        # pymysql's "connection already closed" / broken pipe on a dead socket.
-        return True
-    if isinstance(exc, pymysql.err.OperationalError):
-        return error_code(exc) in TRANSIENT_ERROR_CODES
-    # A socket error surfaces as OSError when the network drops mid-handshake.
-    return isinstance(exc, (ConnectionError, TimeoutError))
 
 
 @dataclass(frozen=True)
@@ -229,7 +201,7 @@ class ConnectionProvider:
         try:
             return self._connect(budget)
         except (pymysql.MySQLError, OSError) as e:
-            if error_code(e) != ER.ACCESS_DENIED_ERROR:
+            if mysql_error_code(e) != ER.ACCESS_DENIED_ERROR:
                 logger.exception("could not connect to the database")
                 raise DependencyError("database", "could not connect") from e
             logger.warning("database refused the cached credentials; re-reading the secret")

@@ -55,9 +55,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws, env, properties
-from tap.cfn import Deadline, Outcome, UserFacingError
-from tap.properties import InvalidProperties
+from tap.cfn import Deadline, Outcome
+from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
+from tap.properties import InvalidProperties
 
 logger = get_logger("gate")
 

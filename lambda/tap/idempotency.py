@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws
-from tap.aws import error_code
 from tap.budget import Budget
-from tap.config import DependencyError
+from tap.errors import DependencyError
 from tap.decision import Decision, Reason
 from tap.fingerprint import Fingerprint
 from tap.jsonlog import get_logger
+from tap.transient import aws_error_code
 
 if TYPE_CHECKING:
     from tap.store import Recorded
@@ -115,7 +115,7 @@ class IdempotencyStore:
             )
             return
         except (BotoCoreError, ClientError) as e:
-            if error_code(e) != "ConditionalCheckFailedException":
+            if aws_error_code(e) != "ConditionalCheckFailedException":
                 logger.exception("could not write the session table")
                 raise DependencyError("dynamodb", "could not write the session table") from e
             existing = e.response.get("Item")

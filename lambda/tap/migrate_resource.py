@@ -21,11 +21,14 @@ from typing import Any
 import pymysql
 
 from tap import aws, db
-from tap.cfn import Cancellation, Deadline, Outcome, UserFacingError, current_cancellation
-from tap.config import DbParameterNames, DbSettings, DependencyError, load_db_settings
+from tap.cancellation import Cancellation
+from tap.cfn import Deadline, Outcome, current_cancellation
+from tap.db_settings import DbParameterNames, DbSettings, load_db_settings
+from tap.errors import DependencyError, UserFacingError
 from tap.jsonlog import get_logger
 from tap.migration_files import MIGRATIONS_DIR, discover, migrations_hash
 from tap.migrations import MigrationError, MigrationResult, apply_migrations
+from tap.transient import is_transient_mysql
 
 logger = get_logger("migrate")
 
@@ -98,7 +101,7 @@ class Dependencies:
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DependencyError):
         return exc.transient
-    return db.is_transient(exc)
+    return is_transient_mysql(exc)
 
 
 def apply_with_retry(

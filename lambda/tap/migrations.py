@@ -25,7 +25,7 @@
   continues with the first that had not run. The shipped files are also
   written re-runnable (IF NOT EXISTS, guarded ALTERs), which covers the one
   gap left: a DDL statement that ran but whose progress row was not written.
-* ``cancellation`` (tap/cfn.py) is checked before every statement: once the
+* ``cancellation`` (tap/cancellation.py, set by tap/cfn.py's timer) is checked before every statement: once the
   timer has answered CloudFormation, nothing more is executed, not even the
   lock release (closing the connection releases it). The one exception is
   the progress row of a DDL statement that was already running then: it
@@ -42,10 +42,12 @@ from typing import Any
 
 import pymysql
 
-from tap.cfn import Cancellation, UserFacingError
-from tap.db import error_code, quote_identifier
+from tap.cancellation import Cancellation
+from tap.db import quote_identifier
+from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.migration_files import DATA, DDL, MigrationFile, MigrationFileError, MigrationPlan, plan, preview
+from tap.transient import mysql_error_code
 
 logger = get_logger("migrations")
 
@@ -139,7 +141,7 @@ def _check_syntax(cur: Any, plans: list[MigrationPlan], cancellation: Cancellati
             try:
                 cur.execute("PREPARE tap_migration_check FROM @tap_migration_check")
             except pymysql.MySQLError as e:
-                if error_code(e) in SYNTAX_ERRORS:
+                if mysql_error_code(e) in SYNTAX_ERRORS:
                     raise InvalidMigration(
                         f"{p.migration.filename}, statement {statement.number} ({preview(statement.text)}):"
                         f" the server rejects its syntax: {e.args[1] if len(e.args) > 1 else e}; nothing was applied"

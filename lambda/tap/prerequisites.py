@@ -40,9 +40,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws, properties
-from tap.cfn import Deadline, Outcome, UserFacingError
+from tap.cfn import Deadline, Outcome
+from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.properties import InvalidProperties
+from tap.transient import aws_error_code
 
 logger = get_logger("prerequisites")
 
@@ -169,7 +171,7 @@ def check_bucket(region: str, bucket: str, stack: StackArn, deps: Dependencies) 
         answer = deps.s3_in(region).get_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=stack.account)
         status = answer.get("Status") if isinstance(answer, dict) else None
     except ClientError as e:
-        if aws.error_code(e) == "NoSuchBucket":
+        if aws_error_code(e) == "NoSuchBucket":
             return Finding(missing=f"{what} does not exist")
         return _cannot_check(what, e)
     except Exception as e:
@@ -185,7 +187,7 @@ def check_key(region: str, alias: str, deps: Dependencies) -> Finding:
     try:
         answer = deps.kms_in(region).describe_key(KeyId=alias)
     except ClientError as e:
-        if aws.error_code(e) == "NotFoundException":
+        if aws_error_code(e) == "NotFoundException":
             return Finding(missing=f"{what} not found")
         return _cannot_check(what, e)
     except Exception as e:

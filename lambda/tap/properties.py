@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tap.cfn import UserFacingError
+from tap.errors import UserFacingError
 
 WHOLE_NUMBER_PATTERN = re.compile(r"[0-9]+")
 # us-east-1, eu-west-1, us-gov-west-1, cn-north-1, ap-southeast-5 ...

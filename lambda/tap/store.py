@@ -28,13 +28,13 @@ from typing import Any, Protocol
 import pymysql
 from pymysql.constants import ER
 
-from tap import db
+from tap import db, fingerprint
 from tap.budget import Budget
-from tap.config import DependencyError
-from tap import fingerprint
+from tap.errors import DependencyError
 from tap.decision import Decision, Merchant, Reason, decide, utc_day_bounds
 from tap.fingerprint import Fingerprint
 from tap.jsonlog import get_logger
+from tap.transient import is_transient_mysql, mysql_error_code
 from tap.validation import CURRENCY_EXPONENTS, Transaction
 
 logger = get_logger("store")
@@ -135,15 +135,15 @@ class TransactionStore:
                 return self._record_once(conn, txn, incoming, lambda: self._connections.require_round_trip(budget))
             except pymysql.MySQLError as e:
                 self._connections.discard()
-                if db.error_code(e) == ER.BAD_FIELD_ERROR and not self._legacy():
+                if mysql_error_code(e) == ER.BAD_FIELD_ERROR and not self._legacy():
                     logger.warning("transactions has no fingerprint columns yet (migration pending); using the older statements")
                     self._legacy_until = self._monotonic() + LEGACY_RECHECK_SECONDS
                     attempt -= 1
                     continue
-                if not (db.is_transient(e) and attempt < ATTEMPTS):
+                if not (is_transient_mysql(e) and attempt < ATTEMPTS):
                     logger.exception("database error while recording a transaction")
                     raise DependencyError("database", "could not record the transaction") from e
-                logger.warning("transient database error; retrying", extra={"mysql_error": db.error_code(e)})
+                logger.warning("transient database error; retrying", extra={"mysql_error": mysql_error_code(e)})
             except BaseException:
                 # Out of budget mid-transaction (or a bug): closing the
                 # connection rolls it back; a ROLLBACK round trip might hang.
@@ -198,7 +198,7 @@ class TransactionStore:
                 else:
                     cur.execute(_INSERT, values + (incoming.request, incoming.card))
             except pymysql.err.IntegrityError as e:
-                if db.error_code(e) != ER.DUP_ENTRY:
+                if mysql_error_code(e) != ER.DUP_ENTRY:
                     raise
                 # A concurrent request with the same id won the insert: what
                 # it recorded is the answer, ours was never committed.

@@ -14,7 +14,8 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from support import FakeClock, FakeContext
 from tap import aws, budget, db
 from tap.budget import Budget
-from tap.config import BudgetExhausted, DependencyError, TTLCache
+from tap.errors import BudgetExhausted, DependencyError
+from tap.ttl_cache import TTLCache
 
 # ComputeStack's ValidatorTimeoutSeconds: default and minimum.
 VALIDATOR_DEFAULT_TIMEOUT_SECONDS = 10

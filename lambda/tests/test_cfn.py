@@ -12,6 +12,7 @@ import pytest
 
 from support import RESPONSE_URL, FakeContext, ResponseRecorder, assert_well_formed, cfn_event
 from tap import cfn
+from tap.errors import UserFacingError
 
 
 def ok_handler(event, context) -> cfn.Outcome:
@@ -61,7 +62,7 @@ def test_given_an_update_or_delete_then_the_physical_id_of_the_event_is_kept_eve
         RuntimeError("kaboom"),
         KeyError("missing"),
         ValueError(""),
-        cfn.UserFacingError("a clear reason"),
+        UserFacingError("a clear reason"),
     ],
     ids=["RuntimeError", "KeyError", "empty message", "user-facing"],
 )
@@ -74,7 +75,7 @@ def test_given_a_handler_that_raises_then_failed_carries_the_reason(cfn_response
     assert_well_formed(body, event)
     assert body["Status"] == "FAILED"
     assert "log stream" in body["Reason"]
-    if isinstance(failure, cfn.UserFacingError):
+    if isinstance(failure, UserFacingError):
         assert body["Reason"].startswith("a clear reason")
     else:
         assert body["Reason"].startswith(type(failure).__name__)

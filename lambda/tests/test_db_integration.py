@@ -24,7 +24,7 @@ import migrate
 from support import FakeClock, FakeContext, assert_well_formed, cfn_event
 from tap import db, fingerprint, migrate_resource
 from tap.fingerprint import Fingerprint
-from tap.config import DbSettings
+from tap.db_settings import DbSettings
 from tap.migration_files import MIGRATIONS_DIR, discover, split_statements
 from tap.migrations import ChecksumMismatch, LockTimeout, apply_migrations, lock_name
 from tap.budget import Budget

@@ -14,7 +14,7 @@ import pytest
 
 import faults
 from tap import db
-from tap.config import DbSettings
+from tap.db_settings import DbSettings
 from tap.migration_files import discover
 from tap.migrations import apply_migrations
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from support import FakeContext, MemoryAws
 from tap import api, card, db, env, fingerprint
-from tap.config import DbSettings
+from tap.db_settings import DbSettings
 from tap.fingerprint import Fingerprint, FingerprintKey
 from tap.migration_files import discover
 from tap.migrations import apply_migrations

@@ -16,7 +16,8 @@ import pytest
 import migrate
 from support import FakeContext, FakeMigrationServer, cfn_event
 from tap import cfn, db, migrate_resource
-from tap.config import DbSettings
+from tap.cancellation import Cancellation, Cancelled
+from tap.db_settings import DbSettings
 from tap.migration_files import MIGRATIONS_DIR, MigrationFile, MigrationFileError, discover, plan
 from tap.migrations import PROGRESS_TABLE, InvalidMigration, MigrationError, apply_migrations
 
@@ -28,7 +29,7 @@ def settings(database_server, fresh_database) -> DbSettings:
     return DbSettings(database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database)
 
 
-def migrate_now(settings: DbSettings, directory: Path, cancellation: cfn.Cancellation | None = None):
+def migrate_now(settings: DbSettings, directory: Path, cancellation: Cancellation | None = None):
     conn = db.connect(settings, tls=None, database=None)
     try:
         return apply_migrations(conn, discover(directory), database=settings.database, lock_timeout_seconds=10, cancellation=cancellation)
@@ -192,7 +193,7 @@ def test_given_the_timer_answered_during_a_statement_then_the_handler_executes_n
 def test_given_a_cancellation_after_some_statements_then_no_further_statement_is_executed_at_all() -> None:
     """The apply loop checks the flag before every statement (fake server)."""
     server = FakeMigrationServer()
-    cancellation = cfn.Cancellation()
+    cancellation = Cancellation()
     migration = MigrationFile(99, "099_three.sql", b"CREATE TABLE a (i INT); CREATE TABLE b (i INT); CREATE TABLE c (i INT);")
 
     def fail(sql: str):
@@ -201,7 +202,7 @@ def test_given_a_cancellation_after_some_statements_then_no_further_statement_is
         return None
 
     server.fail = fail
-    with pytest.raises(cfn.Cancelled):
+    with pytest.raises(Cancelled):
         apply_migrations(server.connect(), [migration], database="tap", lock_timeout_seconds=1, cancellation=cancellation)
     after = server.executed[server.executed.index("CREATE TABLE b (i INT)") + 1 :]
     assert after == ["INSERT INTO schema_migration_progress (version, statement_number, checksum) VALUES (%s, %s, %s)"]
@@ -268,12 +269,12 @@ def test_outside_a_run_the_current_cancellation_is_never_set_and_a_deadline_with
 
 
 def test_a_deadline_with_a_cancellation_has_no_time_left_once_it_is_set() -> None:
-    cancellation = cfn.Cancellation()
+    cancellation = Cancellation()
     deadline = cfn.Deadline(FakeContext(100), 30, cancellation)
     assert deadline.remaining() > 69
     cancellation.cancel("answered")
     assert deadline.remaining() == 0 and deadline.expired()
-    with pytest.raises(cfn.Cancelled, match="answered"):
+    with pytest.raises(Cancelled, match="answered"):
         cancellation.raise_if_cancelled()
 
 

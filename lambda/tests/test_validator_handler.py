@@ -12,7 +12,8 @@ import pytest
 import validator
 from support import FakeContext
 from tap import api, db, env
-from tap.config import DbSettings, DependencyError
+from tap.db_settings import DbSettings
+from tap.errors import DependencyError
 from validator_harness import NOW, PAN, ValidatorHarness, http_event, transaction_body
 
 
