@@ -16,7 +16,8 @@ So ``run``:
   * once the timer has answered, cancels the run (``Cancellation``): the
     handler, still running, is told that nobody waits for its work any more
     and should stop touching anything. Handlers read it with
-    ``current_cancellation()``, or through ``Deadline(..., cancellation=)``;
+    ``current_cancellation()``, or through ``Budget.from_context(..., cancellation=)``
+    (tap/budget.py);
     their signature (event, context) is unchanged.
 
 Response object: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
@@ -73,25 +74,6 @@ def current_cancellation() -> Cancellation:
     """The cancellation of the ``run`` in progress in this context, or, outside
     of one, a new one that is never cancelled (so callers need not check)."""
     return _current.get() or Cancellation()
-
-
-class Deadline:
-    """Time the handler may still spend on work: the function's remaining
-    time minus a margin kept for answering CloudFormation, and none at all
-    once ``cancellation`` (optional; none: the old behaviour) is set."""
-
-    def __init__(self, context: Any, margin_seconds: float, cancellation: Cancellation | None = None):
-        self._context = context
-        self._margin = margin_seconds
-        self._cancellation = cancellation
-
-    def remaining(self) -> float:
-        if self._cancellation is not None and self._cancellation.cancelled:
-            return 0.0
-        return max(0.0, remaining_seconds(self._context) - self._margin)
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0
 
 
 def physical_resource_id(event: Mapping[str, Any]) -> str:

@@ -55,7 +55,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws, env, properties
-from tap.cfn import Deadline, Outcome
+from tap.budget import Budget
+from tap.cfn import Outcome
 from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.properties import InvalidProperties
@@ -386,12 +387,12 @@ def _read_peer(props: GateProperties, deps: Dependencies, tally: _PeerTally, pol
     return snapshot
 
 
-def bake(props: GateProperties, deadline: Deadline, deps: Dependencies, *, fail_on_alarm: bool = True) -> Outcome:
+def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_alarm: bool = True) -> Outcome:
     """Polls until the bake ends; the bake is capped at 10 minutes and by the time left.
 
     With BakeMinutes auto the length is known once the alarms have been read;
     until then the bake may last up to the cap."""
-    cap = min(float(MAX_BAKE_SECONDS), max(0.0, deadline.remaining()))
+    cap = min(float(MAX_BAKE_SECONDS), max(0.0, budget.remaining()))
     plan = None if props.bake_minutes is None else fixed_plan(props.bake_minutes, cap)
     start = deps.monotonic()
     polls = 0
@@ -427,7 +428,7 @@ def bake(props: GateProperties, deadline: Deadline, deps: Dependencies, *, fail_
                     raise GateFailed(unhealthy["peer"])
                 logger.error("other region unhealthy; not failing (possible rollback)", extra={"detail": unhealthy["peer"]})
         left = start + (plan.seconds if plan else cap) - deps.monotonic()
-        if left <= 0 or deadline.expired():
+        if left <= 0 or budget.expired():
             break
         deps.sleep(min(deps.poll_interval, left))
     if plan is None:
@@ -477,7 +478,7 @@ def on_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Out
     status = stack_status(str(event.get("StackId", "")), deps)
     if status is not None and not is_rollback_status(status):
         props = GateProperties.parse(event.get("ResourceProperties"))
-        return bake(props, Deadline(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
+        return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
     # A rollback, or possibly one: whatever happens from here on, never FAILED
     # (it would end in UPDATE_ROLLBACK_FAILED).
     try:
@@ -486,7 +487,7 @@ def on_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Out
             return Outcome(data={"Polls": "0", "BakeSeconds": "0"}, reason=f"stack is in {status}; gate skipped")
         logger.error("stack status unknown; baking without the power to fail")
         props = GateProperties.parse(event.get("ResourceProperties"))
-        return bake(props, Deadline(context, BAKE_SAFETY_MARGIN_SECONDS), deps, fail_on_alarm=False)
+        return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps, fail_on_alarm=False)
     except Exception as e:
         logger.exception("gate could not run; not failing (possible rollback)", extra={"stack_status": status})
         return Outcome(reason=f"{UNVERIFIED}: {e if getattr(e, 'user_facing', False) else _describe(e)}")

@@ -22,7 +22,8 @@ import pymysql
 
 from tap import aws, db
 from tap.cancellation import Cancellation
-from tap.cfn import Deadline, Outcome, current_cancellation
+from tap.budget import Budget
+from tap.cfn import Outcome, current_cancellation
 from tap.db_settings import DbParameterNames, DbSettings, load_db_settings
 from tap.errors import DependencyError, UserFacingError
 from tap.jsonlog import get_logger
@@ -105,7 +106,7 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def apply_with_retry(
-    props: Properties, deadline: Deadline, deps: Dependencies, cancellation: Cancellation | None = None
+    props: Properties, budget: Budget, deps: Dependencies, cancellation: Cancellation | None = None
 ) -> MigrationResult:
     """``cancellation``: once set (the timer answered), no further attempt,
     sleep or statement (apply_migrations checks it before each)."""
@@ -121,12 +122,12 @@ def apply_with_retry(
         try:
             if settings is None:
                 settings = load_db_settings(deps.ssm, deps.secrets, props.parameters, props.database)
-            conn = deps.connect(settings, deadline.remaining())
+            conn = deps.connect(settings, max(0.0, budget.remaining()))
             return apply_migrations(
                 conn,
                 migrations,
                 database=props.database,
-                lock_timeout_seconds=max(1.0, deadline.remaining() - 5.0),
+                lock_timeout_seconds=max(1.0, budget.remaining() - 5.0),
                 clock=deps.monotonic,
                 cancellation=cancellation,
             )
@@ -134,7 +135,7 @@ def apply_with_retry(
             if not _is_transient(e):
                 raise
             wait = min(delay, BACKOFF_MAX_SECONDS) * (0.5 + deps.jitter() / 2)
-            if deadline.remaining() <= wait:
+            if budget.remaining() <= wait:
                 logger.exception("transient error and no time left to retry", extra={"attempt": attempt})
                 raise MigrationError(
                     f"gave up after {attempt} attempt(s), out of time; last error: {type(e).__name__}: {e}"
@@ -154,8 +155,8 @@ def apply_with_retry(
 def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
     cancellation = current_cancellation()
-    deadline = Deadline(context, WORK_MARGIN_SECONDS, cancellation)
-    result = apply_with_retry(props, deadline, deps, cancellation)
+    budget = Budget.from_context(context, WORK_MARGIN_SECONDS, cancellation)
+    result = apply_with_retry(props, budget, deps, cancellation)
     applied = ", ".join(result.applied) or "none"
     logger.info(
         "schema migrations done",

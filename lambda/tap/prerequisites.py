@@ -40,7 +40,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws, properties
-from tap.cfn import Deadline, Outcome
+from tap.budget import Budget
+from tap.cfn import Outcome
 from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.properties import InvalidProperties
@@ -206,8 +207,8 @@ def _polls(n: int) -> str:
     return f"{n} poll" if n == 1 else f"{n} polls"
 
 
-def wait_until_ready(props: Properties, stack: StackArn, deadline: Deadline, deps: Dependencies) -> Outcome:
-    wait = min(float(props.max_wait_seconds), deadline.remaining())
+def wait_until_ready(props: Properties, stack: StackArn, budget: Budget, deps: Dependencies) -> Outcome:
+    wait = min(float(props.max_wait_seconds), max(0.0, budget.remaining()))
     if wait < props.max_wait_seconds:
         logger.warning("wait shortened to fit the function's remaining time", extra={"requested_s": props.max_wait_seconds, "granted_s": wait})
     start = deps.monotonic()
@@ -239,7 +240,7 @@ def wait_until_ready(props: Properties, stack: StackArn, deadline: Deadline, dep
             )
         logger.info("secondary region not ready yet", extra={"poll": polls, "missing": list(missing.values())})
         left = end - deps.monotonic()
-        if left <= 0 or deadline.expired():
+        if left <= 0 or budget.expired():
             break
         deps.sleep(min(deps.poll_interval, left))
     raise NotReady(f"secondary region {props.region} not ready after {elapsed} s: " + "; ".join(missing.values()))
@@ -248,7 +249,7 @@ def wait_until_ready(props: Properties, stack: StackArn, deadline: Deadline, dep
 def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
     stack = parse_stack_arn(str(event.get("StackId", "")))
-    return wait_until_ready(props, stack, Deadline(context, WORK_MARGIN_SECONDS), deps)
+    return wait_until_ready(props, stack, Budget.from_context(context, WORK_MARGIN_SECONDS), deps)
 
 
 def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:

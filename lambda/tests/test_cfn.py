@@ -198,10 +198,3 @@ def test_given_huge_data_then_it_is_dropped_rather_than_breaking_the_response() 
 def test_an_invalid_status_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         cfn.build_response(cfn_event("Create", {}), "MAYBE", "")
-
-
-def test_deadline_keeps_a_margin_for_answering() -> None:
-    deadline = cfn.Deadline(FakeContext(100), 30)
-    assert 69 <= deadline.remaining() <= 70
-    assert not deadline.expired()
-    assert cfn.Deadline(FakeContext(10), 30).expired()

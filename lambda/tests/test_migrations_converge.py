@@ -260,22 +260,11 @@ def test_a_file_mixing_data_and_ddl_statements_is_refused(sql) -> None:
         plan(MigrationFile(7, "007_x.sql", sql.encode()))
 
 
-# --- tap/cfn.py's cancellation API -----------------------------------------------------------------
+# --- tap/cfn.py's cancellation API (the budget's side of it: test_budget.py) -----------------------------------------------------------------
 
 
-def test_outside_a_run_the_current_cancellation_is_never_set_and_a_deadline_without_one_behaves_as_before() -> None:
+def test_outside_a_run_the_current_cancellation_is_never_set() -> None:
     assert not cfn.current_cancellation().cancelled
-    assert cfn.Deadline(FakeContext(100), 30).remaining() > 69
-
-
-def test_a_deadline_with_a_cancellation_has_no_time_left_once_it_is_set() -> None:
-    cancellation = Cancellation()
-    deadline = cfn.Deadline(FakeContext(100), 30, cancellation)
-    assert deadline.remaining() > 69
-    cancellation.cancel("answered")
-    assert deadline.remaining() == 0 and deadline.expired()
-    with pytest.raises(Cancelled, match="answered"):
-        cancellation.raise_if_cancelled()
 
 
 def test_the_timer_cancels_the_run_before_it_answers_and_the_handler_sees_it(cfn_responses) -> None:
