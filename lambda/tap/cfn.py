@@ -1,4 +1,5 @@
-"""CloudFormation custom resource plumbing, modelled on crhelper.
+"""The custom-resource lifecycle, modelled on crhelper: request types, the
+timeout timer, and exactly one answer per request.
 
 The one rule: CloudFormation must always get exactly one answer, or the
 stack waits (up to an hour) and a rollback can end in UPDATE_ROLLBACK_FAILED.
@@ -7,52 +8,40 @@ So ``run``:
     raises (FAILED carries the exception's message as the reason);
   * starts a timer that answers FAILED shortly before the function would
     time out, in case the handler hangs;
-  * PUTs the response to the pre-signed URL with retries, and raises only
-    when it could not be delivered, so that Lambda's own retry of the
-    asynchronous invocation gets another chance;
-  * keeps the PhysicalResourceId stable: the one in the event on Update and
-    Delete, and on Create one derived from the stack and logical id (a new id
-    on Update would make CloudFormation delete the "old" resource);
-  * once the timer has answered, cancels the run (``Cancellation``): the
+  * lets exactly one of the two answer (the body, its size limit and the
+    PUT with retries are tap/cfn_response.py's);
+  * once the timer has answered, cancels the run (tap/cancellation.py): the
     handler, still running, is told that nobody waits for its work any more
     and should stop touching anything. Handlers read it with
-    ``current_cancellation()``, or through ``Budget.from_context(..., cancellation=)``
-    (tap/budget.py);
-    their signature (event, context) is unchanged.
+    ``current_cancellation()``, or through ``Budget.from_context(...,
+    cancellation=)`` (tap/budget.py); their signature (event, context) is
+    unchanged.
 
-Response object: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
+Request object: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requests.html
 """
 
 from __future__ import annotations
 
 import contextvars
-import hashlib
-import http.client
-import json
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tap.cancellation import Cancellation
+from tap.cfn_response import FAILED, SUCCESS, build_response, send_response
 from tap.jsonlog import bound, get_logger
+from tap.lambda_context import LambdaContext
 
 logger = get_logger("cfn")
 
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
 REQUEST_TYPES = ("Create", "Update", "Delete")
-# CloudFormation rejects response bodies over 4096 bytes.
-MAX_RESPONSE_BYTES = 4096
-SEND_ATTEMPTS = 5
-SEND_TIMEOUT_SECONDS = 10.0
 
 
-class ResponseNotDelivered(Exception):
-    """Every attempt to PUT the response failed."""
+class Send(Protocol):
+    """What ``cfn_response.send_response`` is to ``run``."""
+
+    def __call__(self, url: str, body: Mapping[str, Any], *, time_left: Callable[[], float]) -> None: ...
 
 
 @dataclass
@@ -63,7 +52,7 @@ class Outcome:
     reason: str = ""
 
 
-def remaining_seconds(context: Any) -> float:
+def remaining_seconds(context: LambdaContext) -> float:
     return max(0.0, context.get_remaining_time_in_millis() / 1000.0)
 
 
@@ -76,113 +65,10 @@ def current_cancellation() -> Cancellation:
     return _current.get() or Cancellation()
 
 
-def physical_resource_id(event: Mapping[str, Any]) -> str:
-    existing = event.get("PhysicalResourceId")
-    if existing:
-        return str(existing)
-    seed = f"{event.get('StackId', '')}|{event.get('LogicalResourceId', '')}".encode()
-    return f"{event.get('LogicalResourceId') or 'resource'}-{hashlib.sha256(seed).hexdigest()[:16]}"
-
-
-def build_response(
-    event: Mapping[str, Any], status: str, reason: str, data: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    if status not in (SUCCESS, FAILED):
-        raise ValueError(f"invalid status {status!r}")
-    body: dict[str, Any] = {
-        "Status": status,
-        "Reason": reason or status,
-        "PhysicalResourceId": physical_resource_id(event),
-        "StackId": event.get("StackId", ""),
-        "RequestId": event.get("RequestId", ""),
-        "LogicalResourceId": event.get("LogicalResourceId", ""),
-        "NoEcho": False,
-        "Data": {str(k): str(v) for k, v in (data or {}).items()},
-    }
-    return fit_response(body)
-
-
-def _size(body: Mapping[str, Any]) -> int:
-    return len(json.dumps(body).encode("utf-8"))
-
-
-def fit_response(body: dict[str, Any]) -> dict[str, Any]:
-    """Shortens Reason (then drops Data) until the body fits the 4 KiB limit."""
-    if _size(body) <= MAX_RESPONSE_BYTES:
-        return body
-    reason = body["Reason"]
-    suffix = " ...[truncated]"
-    # JSON escaping makes bytes-per-character vary: binary-search the longest prefix that fits.
-    low, high = 0, len(reason)
-    while low < high:
-        mid = (low + high + 1) // 2
-        body["Reason"] = reason[:mid] + suffix
-        if _size(body) <= MAX_RESPONSE_BYTES:
-            low = mid
-        else:
-            high = mid - 1
-    body["Reason"] = reason[:low] + suffix
-    if low == 0 or _size(body) > MAX_RESPONSE_BYTES:
-        body["Reason"] = "response truncated: see the function's logs"
-        if _size(body) > MAX_RESPONSE_BYTES:
-            body["Data"] = {}
-    return body
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-def send_response(
-    url: str,
-    body: Mapping[str, Any],
-    *,
-    opener: Callable[..., Any] | None = None,
-    sleep: Callable[[float], None] | None = None,
-    time_left: Callable[[], float] = lambda: float("inf"),
-    attempts: int = SEND_ATTEMPTS,
-) -> None:
-    """PUTs the body to the pre-signed URL, retrying with backoff.
-
-    urllib.request keeps the image free of extra HTTP libraries; the opener
-    and sleep are looked up at call time so tests can replace them.
-    """
-    opener = opener or urllib.request.urlopen
-    sleep = sleep or _sleep
-    payload = json.dumps(body).encode("utf-8")
-    # The pre-signed S3 URL was signed without a content type: send an empty one
-    # (urllib would otherwise add application/x-www-form-urlencoded).
-    headers = {"Content-Type": "", "Content-Length": str(len(payload))}
-    delay = 0.5
-    last_error: BaseException | None = None
-    for attempt in range(1, attempts + 1):
-        request = urllib.request.Request(url, data=payload, headers=headers, method="PUT")
-        try:
-            timeout = max(1.0, min(SEND_TIMEOUT_SECONDS, time_left()))
-            with opener(request, timeout=timeout) as reply:
-                status = getattr(reply, "status", None) or reply.getcode()
-            if 200 <= int(status) < 300:
-                logger.info("response delivered", extra={"status": body.get("Status"), "attempt": attempt})
-                return
-            last_error = ResponseNotDelivered(f"HTTP {status}")
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
-            # HTTPError (4xx/5xx) is a URLError; S3 hiccups are worth a retry too.
-            last_error = e
-        logger.warning(
-            "could not deliver the response",
-            extra={"attempt": attempt, "error": f"{type(last_error).__name__}: {last_error}"},
-        )
-        if attempt == attempts or time_left() < delay + 1.0:
-            break
-        sleep(delay)
-        delay = min(delay * 2, 8.0)
-    raise ResponseNotDelivered(f"could not deliver the response after {attempt} attempt(s)") from last_error
-
-
 class _Responder:
     """Lets exactly one of (handler, timeout timer) answer."""
 
-    def __init__(self, event: Mapping[str, Any], context: Any, send: Callable[..., None]):
+    def __init__(self, event: Mapping[str, Any], context: LambdaContext, send: Send):
         self._event = event
         self._context = context
         self._send = send
@@ -227,7 +113,7 @@ def run(
     update: Handler,
     delete: Handler,
     timeout_margin_seconds: float,
-    send: Callable[..., None] = send_response,
+    send: Send = send_response,
 ) -> dict[str, Any]:
     """Runs the handler for the event's RequestType and answers CloudFormation.
 
@@ -286,7 +172,6 @@ def run(
             # The timer may still be sending; wait rather than let Lambda freeze it mid-PUT.
             timer.join(timeout=max(0.0, remaining_seconds(context) - 0.5))
         return responder.body or {}
-
 
 
 class CustomResource:

@@ -1,5 +1,5 @@
-"""Spec: the custom-resource plumbing always answers CloudFormation once,
-with a well-formed body, in time."""
+"""Spec: the custom-resource lifecycle (tap/cfn.py) always answers CloudFormation
+once, with a well-formed body, in time."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import urllib.error
 
 import pytest
 
-from support import RESPONSE_URL, FakeContext, ResponseRecorder, assert_well_formed, cfn_event
-from tap import cfn
+from support import RESPONSE_URL, FakeContext, assert_well_formed, cfn_event
+from tap import cfn, cfn_response
 from tap.errors import UserFacingError
 
 
@@ -154,47 +154,6 @@ def test_given_transient_put_failures_then_the_response_is_retried_until_deliver
 
 def test_given_the_put_never_succeeds_then_the_invocation_fails_so_lambda_retries(cfn_responses) -> None:
     cfn_responses.failures = [urllib.error.URLError("down")] * 10
-    with pytest.raises(cfn.ResponseNotDelivered):
+    with pytest.raises(cfn_response.ResponseNotDelivered):
         run(cfn_event("Create", {}), FakeContext(60))
-    assert len(cfn_responses.requests) == cfn.SEND_ATTEMPTS
-
-
-def test_send_retries_stop_when_the_function_is_out_of_time() -> None:
-    recorder = ResponseRecorder()
-    recorder.failures = [urllib.error.URLError("down")] * 10
-    sleeps: list[float] = []
-    with pytest.raises(cfn.ResponseNotDelivered):
-        cfn.send_response(RESPONSE_URL, {"Status": "FAILED"}, opener=recorder, sleep=sleeps.append, time_left=lambda: 1.2)
-    assert len(recorder.requests) == 1 and sleeps == []
-
-
-def test_send_backs_off_exponentially() -> None:
-    recorder = ResponseRecorder()
-    recorder.failures = [500, 500, 500]
-    sleeps: list[float] = []
-    cfn.send_response(RESPONSE_URL, {"Status": "SUCCESS"}, opener=recorder, sleep=sleeps.append)
-    assert sleeps == [0.5, 1.0, 2.0]
-
-
-@pytest.mark.parametrize(
-    "reason",
-    ["x" * 10000, "é" * 5000, "\u2028" * 3000, '"\\' * 3000],
-    ids=["long ascii", "long non-ascii", "escaped unicode", "quotes and backslashes"],
-)
-def test_given_a_huge_reason_then_the_body_is_truncated_to_fit_4096_bytes(reason) -> None:
-    event = cfn_event("Update", {})
-    body = cfn.build_response(event, cfn.FAILED, reason, {"K": "v"})
-    assert_well_formed(body, event)
-    assert body["Reason"].endswith("[truncated]")
-
-
-def test_given_huge_data_then_it_is_dropped_rather_than_breaking_the_response() -> None:
-    event = cfn_event("Update", {})
-    body = cfn.build_response(event, cfn.SUCCESS, "ok", {f"K{i}": "v" * 100 for i in range(60)})
-    assert_well_formed(body, event)
-    assert body["Data"] == {}
-
-
-def test_an_invalid_status_is_a_programming_error() -> None:
-    with pytest.raises(ValueError):
-        cfn.build_response(cfn_event("Create", {}), "MAYBE", "")
+    assert len(cfn_responses.requests) == cfn_response.SEND_ATTEMPTS
