@@ -26,7 +26,7 @@ import contextvars
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from tap.cancellation import Cancellation
 from tap.cfn_response import FAILED, SUCCESS, build_response, send_response
@@ -34,6 +34,8 @@ from tap.jsonlog import bound, get_logger
 from tap.lambda_context import LambdaContext
 
 logger = get_logger("cfn")
+
+D = TypeVar("D")
 
 REQUEST_TYPES = ("Create", "Update", "Delete")
 
@@ -94,7 +96,7 @@ class _Responder:
         return True
 
 
-def failure_reason(exc: BaseException, context: Any) -> str:
+def failure_reason(exc: BaseException, context: LambdaContext) -> str:
     message = str(exc) or type(exc).__name__
     if not getattr(exc, "user_facing", False):
         message = f"{type(exc).__name__}: {message}"
@@ -102,12 +104,12 @@ def failure_reason(exc: BaseException, context: Any) -> str:
     return f"{message} (log stream: {stream})" if stream else message
 
 
-Handler = Callable[[Mapping[str, Any], Any], Outcome]
+Handler = Callable[[Mapping[str, Any], LambdaContext], Outcome]
 
 
 def run(
     event: Mapping[str, Any],
-    context: Any,
+    context: LambdaContext,
     *,
     create: Handler,
     update: Handler,
@@ -174,40 +176,46 @@ def run(
         return responder.body or {}
 
 
-class CustomResource:
-    """A Lambda custom resource whose Create and Update share one function of
-    (event, context, dependencies). The dependencies (AWS clients, clocks) are
-    built on first use, inside ``run``, so that a failure to build them still
-    reaches CloudFormation; tests inject theirs with ``set_dependencies``."""
+@dataclass(frozen=True)
+class Resource(Generic[D]):
+    """One custom resource whose Create and Update share one function of
+    (event, context, dependencies); defined beside its logic (tap/deploy_gate.py,
+    tap/migrate_resource.py, tap/prerequisites.py) and turned into the Lambda
+    handler by CustomResourceHandler."""
 
-    def __init__(
-        self,
-        default_dependencies: Callable[[], Any],
-        on_create_or_update: Callable[[Mapping[str, Any], Any, Any], Outcome],
-        on_delete: Handler,
-        timeout_margin_seconds: float,
-    ) -> None:
-        self._default_dependencies = default_dependencies
-        self._on_create_or_update = on_create_or_update
-        self._on_delete = on_delete
-        self._timeout_margin_seconds = timeout_margin_seconds
-        self._dependencies: Any = None
+    # Called on first use, inside ``run``, so that a failure to build the
+    # dependencies (AWS clients, clocks) still reaches CloudFormation.
+    default_dependencies: Callable[[], D]
+    on_create_or_update: Callable[[Mapping[str, Any], LambdaContext, D], Outcome]
+    on_delete: Handler
+    # How long before the function's timeout the timer answers.
+    timeout_margin_seconds: float
 
-    def set_dependencies(self, dependencies: Any) -> None:
+
+class CustomResourceHandler(Generic[D]):
+    """The one factory of the custom-resource handlers: ``handler(event,
+    context)`` runs ``resource`` through ``run``. The dependencies are built
+    once per container and kept; tests inject theirs with ``set_dependencies``."""
+
+    def __init__(self, resource: Resource[D]) -> None:
+        self._resource = resource
+        self._dependencies: D | None = None
+
+    def set_dependencies(self, dependencies: D | None) -> None:
         """None restores the default."""
         self._dependencies = dependencies
 
-    def _create_or_update(self, event: Mapping[str, Any], context: Any) -> Outcome:
+    def _create_or_update(self, event: Mapping[str, Any], context: LambdaContext) -> Outcome:
         if self._dependencies is None:
-            self._dependencies = self._default_dependencies()
-        return self._on_create_or_update(event, context, self._dependencies)
+            self._dependencies = self._resource.default_dependencies()
+        return self._resource.on_create_or_update(event, context, self._dependencies)
 
-    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def __call__(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         return run(
             event,
             context,
             create=self._create_or_update,
             update=self._create_or_update,
-            delete=self._on_delete,
-            timeout_margin_seconds=self._timeout_margin_seconds,
+            delete=self._resource.on_delete,
+            timeout_margin_seconds=self._resource.timeout_margin_seconds,
         )

@@ -54,11 +54,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import aws, env, properties
+from tap import aws, cfn, env, properties
 from tap.budget import Budget
 from tap.cfn import Outcome
 from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
+from tap.lambda_context import LambdaContext
 from tap.properties import InvalidProperties
 
 logger = get_logger("gate")
@@ -458,7 +459,7 @@ def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_a
 # --- request types -------------------------------------------------------------------
 
 
-def on_create(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     props = GateProperties.parse(event.get("ResourceProperties"))
     data = {"Polls": "1", "BakeSeconds": "0", "Alarms": ",".join(props.alarm_names)}
     no_bake = "created without a bake (a new environment has no traffic and no alarm data)"
@@ -474,7 +475,7 @@ def on_create(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Out
     return Outcome(data=data, reason=f"{no_bake}; all {len(props.alarm_names)} alarms exist in {deps.region}")
 
 
-def on_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     status = stack_status(str(event.get("StackId", "")), deps)
     if status is not None and not is_rollback_status(status):
         props = GateProperties.parse(event.get("ResourceProperties"))
@@ -493,11 +494,20 @@ def on_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Out
         return Outcome(reason=f"{UNVERIFIED}: {e if getattr(e, 'user_facing', False) else _describe(e)}")
 
 
-def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create_or_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     if event.get("RequestType") == "Create":
         return on_create(event, context, deps)
     return on_update(event, context, deps)
 
 
-def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:
+def on_delete(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies | None = None) -> Outcome:
     return Outcome(reason="nothing to delete")
+
+
+# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
+RESOURCE = cfn.Resource(
+    default_dependencies=lambda: Dependencies.default(),
+    on_create_or_update=on_create_or_update,
+    on_delete=on_delete,
+    timeout_margin_seconds=TIMEOUT_MARGIN_SECONDS,
+)

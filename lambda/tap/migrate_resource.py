@@ -20,13 +20,14 @@ from typing import Any
 
 import pymysql
 
-from tap import aws, db
+from tap import aws, cfn, db
 from tap.cancellation import Cancellation
 from tap.budget import Budget
 from tap.cfn import Outcome, current_cancellation
 from tap.db_settings import DbParameterNames, DbSettings, load_db_settings
 from tap.errors import DependencyError, UserFacingError
 from tap.jsonlog import get_logger
+from tap.lambda_context import LambdaContext
 from tap.migration_files import MIGRATIONS_DIR, discover, migrations_hash
 from tap.migrations import MigrationError, MigrationResult, apply_migrations
 from tap.transient import is_transient_mysql
@@ -152,7 +153,7 @@ def apply_with_retry(
                 db.close_quietly(conn)
 
 
-def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create_or_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
     cancellation = current_cancellation()
     budget = Budget.from_context(context, WORK_MARGIN_SECONDS, cancellation)
@@ -172,6 +173,15 @@ def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependenci
     )
 
 
-def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:
+def on_delete(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies | None = None) -> Outcome:
     logger.info("Delete: leaving the schema and its data in place")
     return Outcome(reason="schema and data left in place")
+
+
+# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
+RESOURCE = cfn.Resource(
+    default_dependencies=lambda: Dependencies.default(),
+    on_create_or_update=on_create_or_update,
+    on_delete=on_delete,
+    timeout_margin_seconds=TIMEOUT_MARGIN_SECONDS,
+)

@@ -39,11 +39,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import aws, properties
+from tap import aws, cfn, properties
 from tap.budget import Budget
 from tap.cfn import Outcome
 from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
+from tap.lambda_context import LambdaContext
 from tap.properties import InvalidProperties
 from tap.transient import aws_error_code
 
@@ -246,11 +247,20 @@ def wait_until_ready(props: Properties, stack: StackArn, budget: Budget, deps: D
     raise NotReady(f"secondary region {props.region} not ready after {elapsed} s: " + "; ".join(missing.values()))
 
 
-def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create_or_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
     stack = parse_stack_arn(str(event.get("StackId", "")))
     return wait_until_ready(props, stack, Budget.from_context(context, WORK_MARGIN_SECONDS), deps)
 
 
-def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:
+def on_delete(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies | None = None) -> Outcome:
     return Outcome(reason="nothing to delete")
+
+
+# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
+RESOURCE = cfn.Resource(
+    default_dependencies=lambda: Dependencies.default(),
+    on_create_or_update=on_create_or_update,
+    on_delete=on_delete,
+    timeout_margin_seconds=TIMEOUT_MARGIN_SECONDS,
+)

@@ -3,6 +3,7 @@ once, with a well-formed body, in time."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 import time
@@ -157,3 +158,51 @@ def test_given_the_put_never_succeeds_then_the_invocation_fails_so_lambda_retrie
     with pytest.raises(cfn_response.ResponseNotDelivered):
         run(cfn_event("Create", {}), FakeContext(60))
     assert len(cfn_responses.requests) == cfn_response.SEND_ATTEMPTS
+
+
+# --- the one handler factory ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("handler_module", "resource_module"),
+    [("gate", "deploy_gate"), ("migrate", "migrate_resource"), ("prerequisites", "prerequisites")],
+)
+def test_every_custom_resource_handler_is_made_by_the_one_factory_from_its_resource(handler_module, resource_module) -> None:
+    handler = importlib.import_module(handler_module)
+    resource = importlib.import_module(f"tap.{resource_module}")
+    made_by = handler.set_dependencies.__self__
+    assert isinstance(made_by, cfn.CustomResourceHandler)
+    assert made_by._resource is resource.RESOURCE
+    assert callable(handler.handler)
+
+
+def test_given_a_resource_then_its_dependencies_are_built_once_on_first_use_and_none_restores_the_default(cfn_responses) -> None:
+    built: list[str] = []
+    seen: list[str] = []
+
+    def build() -> str:
+        built.append("default")
+        return "default"
+
+    def on_create_or_update(event, context, deps: str) -> cfn.Outcome:
+        seen.append(deps)
+        return cfn.Outcome()
+
+    handler = cfn.CustomResourceHandler(
+        cfn.Resource(
+            default_dependencies=build,
+            on_create_or_update=on_create_or_update,
+            on_delete=lambda e, c: cfn.Outcome(reason="deleted"),
+            timeout_margin_seconds=5.0,
+        )
+    )
+    assert built == [], "nothing is built before the first request"
+    handler(cfn_event("Create", {}), FakeContext(60))
+    handler(cfn_event("Update", {}), FakeContext(60))
+    assert built == ["default"] and seen == ["default", "default"]
+    handler.set_dependencies("injected")
+    handler(cfn_event("Update", {}), FakeContext(60))
+    handler.set_dependencies(None)
+    handler(cfn_event("Update", {}), FakeContext(60))
+    assert seen == ["default", "default", "injected", "default"] and built == ["default", "default"]
+    assert handler(cfn_event("Delete", {}), FakeContext(60))["Reason"] == "deleted"
