@@ -6,8 +6,10 @@ stack waits (up to an hour) and a rollback can end in UPDATE_ROLLBACK_FAILED.
 So ``run``:
   * answers SUCCESS or FAILED for every request type, whatever the handler
     raises (FAILED carries the exception's message as the reason);
-  * starts a timer that answers FAILED shortly before the function would
-    time out, in case the handler hangs;
+  * starts a timer that answers shortly before the function would time out,
+    in case the handler hangs: FAILED, unless the handler has said that a
+    FAILED would do harm (``current_invocation().answer_on_timeout``, e.g.
+    the deployment gate during a rollback) and what to answer instead;
   * lets exactly one of the two answer (the body, its size limit and the
     PUT with retries are tap/cfn_response.py's);
   * once the timer has answered, cancels the run (tap/cancellation.py): the
@@ -58,13 +60,54 @@ def remaining_seconds(context: LambdaContext) -> float:
     return max(0.0, context.get_remaining_time_in_millis() / 1000.0)
 
 
-_current: contextvars.ContextVar[Cancellation | None] = contextvars.ContextVar("tap_cfn_cancellation", default=None)
+TIMEOUT_REASON = "the function was about to time out before the work finished"
+
+
+@dataclass(frozen=True)
+class TimeoutAnswer:
+    status: str
+    reason: str
+
+
+class Invocation:
+    """What the handler of one ``run`` and its timer share: the run's
+    cancellation, and what the timer answers if it fires first.
+
+    The timer answers FAILED unless the handler says otherwise: a handler that
+    learns that a FAILED would do harm (the deployment gate during a
+    rollback, where FAILED ends in UPDATE_ROLLBACK_FAILED) sets the answer to
+    SUCCESS with its reason, before it starts work that might not finish.
+    """
+
+    def __init__(self) -> None:
+        self.cancellation = Cancellation()
+        # Replaced whole, never mutated: the timer thread reads one reference.
+        self._timeout_answer = TimeoutAnswer(FAILED, TIMEOUT_REASON)
+
+    def answer_on_timeout(self, status: str, reason: str) -> None:
+        """What the timer answers from now on, if it fires before the handler returns."""
+        if status not in (SUCCESS, FAILED):
+            raise ValueError(f"invalid status {status!r}")
+        self._timeout_answer = TimeoutAnswer(status, reason)
+
+    @property
+    def timeout_answer(self) -> TimeoutAnswer:
+        return self._timeout_answer
+
+
+_current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("tap_cfn_invocation", default=None)
+
+
+def current_invocation() -> Invocation:
+    """The invocation of the ``run`` in progress in this context, or, outside
+    of one, a new one that no timer reads and that is never cancelled (so
+    callers need not check)."""
+    return _current.get() or Invocation()
 
 
 def current_cancellation() -> Cancellation:
-    """The cancellation of the ``run`` in progress in this context, or, outside
-    of one, a new one that is never cancelled (so callers need not check)."""
-    return _current.get() or Cancellation()
+    """The cancellation of the ``run`` in progress in this context (see ``current_invocation``)."""
+    return current_invocation().cancellation
 
 
 class _Responder:
@@ -131,18 +174,18 @@ def run(
         cfn_request_id=event.get("RequestId"),
     ):
         responder = _Responder(event, context, send)
-        cancellation = Cancellation()
+        invocation = Invocation()
 
         def on_timeout() -> None:
             # First: the handler must not start anything more, whether or not
             # the answer gets through.
-            cancellation.cancel("the timer answered CloudFormation before the work finished")
+            invocation.cancellation.cancel("the timer answered CloudFormation before the work finished")
+            answer = invocation.timeout_answer
             try:
                 responder.respond(
                     "timer",
-                    FAILED,
-                    "the function was about to time out before the work finished"
-                    f" (log stream: {getattr(context, 'log_stream_name', '?')})",
+                    answer.status,
+                    f"{answer.reason} (log stream: {getattr(context, 'log_stream_name', '?')})",
                 )
             except Exception:
                 logger.exception("could not deliver the timeout response")
@@ -156,7 +199,7 @@ def run(
             try:
                 if handler is None:
                     raise ValueError(f"unknown RequestType {request_type!r}")
-                token = _current.set(cancellation)
+                token = _current.set(invocation)
                 try:
                     outcome = handler(event, context)
                 finally:

@@ -31,7 +31,11 @@ rollback in the event, so the gate reads the status of its own stack
 cannot be read, for whatever reason (AWS errors after retries, a malformed
 answer, a bug), the gate cannot rule out a rollback and therefore never
 fails: it still bakes and logs the alarms, and answers SUCCESS with "gate
-unverified" in the reason, whatever goes wrong on the way.
+unverified" in the reason, whatever goes wrong on the way. That holds for the
+custom-resource timer too (tap/cfn.py), which answers shortly before the
+function times out if the gate has not: the gate tells it to answer SUCCESS
+while the status is unknown or a rollback, and FAILED only once it knows it
+is baking a deployment.
 
 Delete: SUCCESS at once.
 
@@ -64,7 +68,8 @@ from tap.properties import InvalidProperties
 
 logger = get_logger("gate")
 
-# Function timeout is 900 s. The timer answers FAILED 20 s before the end;
+# Function timeout is 900 s. The timer answers 20 s before the end (FAILED,
+# or SUCCESS while a rollback cannot be ruled out: see on_update);
 # the bake stops 60 s before the end, leaving time for the last poll (own and
 # peer region: two calls of at most ~7 s each with tap.aws's client timeouts)
 # and the answer.
@@ -83,6 +88,9 @@ BAKE_MINUTES_PATTERN = re.compile(r"auto|[0-9]|10")
 
 ALARM = "ALARM"
 UNVERIFIED = "gate unverified (stack status unknown)"
+# The timer's answer (tap/cfn.py) when it fires before the gate has answered.
+TIMED_OUT = "the function was about to time out before"
+NOT_FAILING = "not failing (possible rollback)"
 PEER_FAILURE_WHY = "the other region's deployment is unhealthy; failing here too so both regions roll back to the same release"
 
 
@@ -476,16 +484,23 @@ def on_create(event: Mapping[str, Any], context: LambdaContext, deps: Dependenci
 
 
 def on_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
+    invocation = cfn.current_invocation()
+    # Until the status is read this may be a rollback, so the timer, should it
+    # fire first, must not answer FAILED either.
+    invocation.answer_on_timeout(cfn.SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} reading the stack status; {NOT_FAILING}")
     status = stack_status(str(event.get("StackId", "")), deps)
     if status is not None and not is_rollback_status(status):
+        invocation.answer_on_timeout(cfn.FAILED, f"deployment gate failed: {TIMED_OUT} the bake finished")
         props = GateProperties.parse(event.get("ResourceProperties"))
         return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
     # A rollback, or possibly one: whatever happens from here on, never FAILED
-    # (it would end in UPDATE_ROLLBACK_FAILED).
+    # (it would end in UPDATE_ROLLBACK_FAILED), not even from the timer.
     try:
         if status is not None:
+            invocation.answer_on_timeout(cfn.SUCCESS, f"stack is in {status}; gate skipped")
             logger.info("stack is rolling back; the gate lets it through", extra={"stack_status": status})
             return Outcome(data={"Polls": "0", "BakeSeconds": "0"}, reason=f"stack is in {status}; gate skipped")
+        invocation.answer_on_timeout(cfn.SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} the bake finished; {NOT_FAILING}")
         logger.error("stack status unknown; baking without the power to fail")
         props = GateProperties.parse(event.get("ResourceProperties"))
         return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps, fail_on_alarm=False)

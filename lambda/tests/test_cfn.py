@@ -132,6 +132,41 @@ def test_given_a_handler_that_hangs_then_the_timer_answers_failed_before_the_tim
     assert body["Status"] == "FAILED" and "time out" in body["Reason"]
 
 
+def test_given_the_handler_set_success_as_its_answer_on_timeout_when_the_timer_fires_then_success_with_its_reason(cfn_responses) -> None:
+    """GIVEN a handler that knows a FAILED would do harm (the gate during a
+    rollback) and says what to answer instead WHEN it hangs THEN the timer
+    answers that, once, and still cancels the run."""
+    release = threading.Event()
+    cancelled: list[bool] = []
+
+    def hangs_after_choosing_success(event, context):
+        cfn.current_invocation().answer_on_timeout(cfn_response.SUCCESS, "not failing: possible rollback")
+        release.wait(10)
+        cancelled.append(cfn.current_cancellation().cancelled)
+        return cfn.Outcome(reason="too late")
+
+    event = cfn_event("Update", {})
+    worker = threading.Thread(target=lambda: run(event, FakeContext(1.3), update=hangs_after_choosing_success, margin=1.0))
+    worker.start()
+    assert cfn_responses.delivered.wait(5)
+    release.set()
+    worker.join(5)
+    (body,) = cfn_responses.bodies
+    assert_well_formed(body, event)
+    assert body["Status"] == "SUCCESS" and body["Reason"].startswith("not failing: possible rollback (log stream: ")
+    assert cancelled == [True]
+
+
+def test_the_answer_on_timeout_is_per_invocation_and_starts_as_failed() -> None:
+    first, second = cfn.Invocation(), cfn.Invocation()
+    first.answer_on_timeout(cfn_response.SUCCESS, "fine")
+    assert first.timeout_answer == cfn.TimeoutAnswer("SUCCESS", "fine")
+    assert second.timeout_answer == cfn.TimeoutAnswer("FAILED", cfn.TIMEOUT_REASON)
+    assert cfn.current_invocation().timeout_answer.status == "FAILED", "outside a run: a fresh one"
+    with pytest.raises(ValueError, match="MAYBE"):
+        first.answer_on_timeout("MAYBE", "")
+
+
 def test_given_an_already_expired_context_then_the_timer_still_answers(cfn_responses) -> None:
     release = threading.Event()
     event = cfn_event("Create", {})

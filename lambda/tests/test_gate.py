@@ -5,6 +5,7 @@ always answers before the timeout."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -12,7 +13,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 import gate
 from support import STACK_ID, FakeClock, FakeContext, answer_of_the_timer, assert_well_formed, cfn_event
-from tap import aws, deploy_gate
+from tap import aws, cfn, deploy_gate
 
 ALARM_NAME = "deployment-health-test"
 PEER_REGION = "eu-west-1"
@@ -851,3 +852,71 @@ def test_given_cloudwatch_hangs_then_the_timer_answers_before_the_timeout(stub, 
     event = cfn_event("Update", PROPS)
     body = answer_of_the_timer(gate.handler, event, deploy_gate.TIMEOUT_MARGIN_SECONDS, release, cfn_responses)
     assert body["Status"] == "FAILED" and "time out" in body["Reason"]
+
+
+# --- the timer's answer: FAILED only while baking a deployment ---------------------------------
+
+
+class HangsUntil:
+    """A client whose calls wait for ``release``, then answer ``answer``."""
+
+    def __init__(self, release: threading.Event, answer: dict) -> None:
+        self.release = release
+        self.answer = answer
+
+    def __getattr__(self, name):
+        def call(**kwargs):
+            self.release.wait(10)
+            return self.answer
+
+        return call
+
+
+STATUS_ANSWER = {"Stacks": [{"StackName": "tap-compute-test", "StackStatus": "UPDATE_IN_PROGRESS"}]}
+OK_ALARMS = {"CompositeAlarms": [composite(ALARM_NAME, "OK")]}
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "reason"),
+    [
+        pytest.param("deployment", "FAILED", "deployment gate failed: the function was about to time out before the bake finished", id="normal update bake: FAILED"),
+        pytest.param("unverified", "SUCCESS", "gate unverified (stack status unknown): the function was about to time out before the bake finished; not failing", id="rollback-mode (status unreadable) bake: SUCCESS"),
+        pytest.param("status hangs", "SUCCESS", "gate unverified (stack status unknown): the function was about to time out before reading the stack status", id="status read hangs: SUCCESS"),
+    ],
+)
+def test_given_the_timer_fires_before_the_gate_answers_then_it_fails_only_a_deployment_never_a_possible_rollback(stub, cfn_responses, mode, status, reason) -> None:
+    """GIVEN an Update whose next AWS call hangs past the timer's margin
+    WHEN the timer answers THEN FAILED only when the gate knew it was baking a
+    deployment; while the stack may be rolling back, SUCCESS saying why."""
+    release = threading.Event()
+    if mode == "status hangs":
+        g = GateEnv(stub, cloudwatch=NoCalls())
+        g.deps.cloudformation = HangsUntil(release, STATUS_ANSWER)
+    else:
+        g = GateEnv(stub, cloudwatch=HangsUntil(release, OK_ALARMS))
+        if mode == "deployment":
+            g.stack_status("UPDATE_IN_PROGRESS")
+        else:
+            g.status_unreadable()
+    g.deps.monotonic = __import__("time").monotonic  # real clock: the timer is a real thread
+    event = cfn_event("Update", PROPS)
+    body = answer_of_the_timer(gate.handler, event, deploy_gate.TIMEOUT_MARGIN_SECONDS, release, cfn_responses)
+    assert body["Status"] == status
+    assert body["Reason"].startswith(reason) and "log stream" in body["Reason"], body["Reason"]
+
+
+def test_given_a_rollback_then_the_gate_tells_the_timer_to_answer_success(g, cfn_responses) -> None:
+    """GIVEN a rollback WHEN the gate has decided THEN the timer's answer, had it fired, is SUCCESS too."""
+    g.stack_status("UPDATE_ROLLBACK_IN_PROGRESS")
+    answers: list[cfn.TimeoutAnswer] = []
+
+    def on_update(event, context, deps):
+        outcome = deploy_gate.on_update(event, context, deps)
+        answers.append(cfn.current_invocation().timeout_answer)
+        return outcome
+
+    handler = cfn.CustomResourceHandler(dataclasses.replace(deploy_gate.RESOURCE, on_create_or_update=on_update))
+    handler.set_dependencies(g.deps)
+    body = handler(cfn_event("Update", PROPS), g.context())
+    assert body["Status"] == "SUCCESS"
+    assert answers == [cfn.TimeoutAnswer("SUCCESS", "stack is in UPDATE_ROLLBACK_IN_PROGRESS; gate skipped")]
