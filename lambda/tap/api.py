@@ -269,7 +269,7 @@ def build_app(
         clock=monotonic,
         dependency="ssm",
     )
-    clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+    clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
     return ValidatorApp(
         limits=limits_from_env(environ),
         environment=environment,

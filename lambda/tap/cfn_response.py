@@ -47,6 +47,13 @@ class Opener(Protocol):
     def __call__(self, request: urllib.request.Request, *, timeout: float) -> AbstractContextManager[Reply]: ...
 
 
+def _urlopen(request: urllib.request.Request, *, timeout: float) -> AbstractContextManager[Reply]:
+    # Looked up at call time, so that tests can replace urllib.request.urlopen;
+    # typeshed types its answer as Any.
+    reply: AbstractContextManager[Reply] = urllib.request.urlopen(request, timeout=timeout)
+    return reply
+
+
 def physical_resource_id(event: Mapping[str, Any]) -> str:
     """The one in the event on Update and Delete; on Create one derived from
     the stack and logical id, so that a retried Create names the same
@@ -123,7 +130,7 @@ def send_response(
     urllib.request keeps the image free of extra HTTP libraries; the opener
     and sleep are looked up at call time so tests can replace them.
     """
-    open_url: Opener = opener or urllib.request.urlopen
+    open_url = opener or _urlopen
     pause = sleep or _sleep
     payload = json.dumps(body).encode("utf-8")
     # The pre-signed S3 URL was signed without a content type: send an empty one

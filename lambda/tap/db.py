@@ -37,7 +37,7 @@ class TlsConfig:
     ca_bundle: str
 
     @classmethod
-    def from_env(cls) -> "TlsConfig":
+    def from_env(cls) -> TlsConfig:
         return cls(ca_bundle=env.get(env.DB_CA_BUNDLE))
 
 
@@ -54,7 +54,7 @@ class Timeouts:
         handshake under it)."""
         return self.connect + self.read
 
-    def fitted(self, seconds: float) -> "Timeouts":
+    def fitted(self, seconds: float) -> Timeouts:
         """These timeouts, scaled down together when need be so that opening
         a connection fits ``seconds``: pymysql fixes them per connection, so
         this is as close to per call as it gets."""
@@ -78,7 +78,7 @@ def connect(
     *,
     tls: TlsConfig | None,
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    database: str | None | bool = True,
+    database: str | bool | None = True,
     autocommit: bool = True,
     lock_wait_timeout: int | None = None,
 ) -> pymysql.connections.Connection:

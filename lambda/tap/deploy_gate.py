@@ -61,6 +61,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tap import aws, cfn, env, properties
 from tap.budget import Budget
 from tap.cfn import Outcome
+from tap.cfn_response import FAILED, SUCCESS
 from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.lambda_context import LambdaContext
@@ -138,7 +139,7 @@ class GateProperties:
     peer_alarm_names: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, props: Mapping[str, Any] | None) -> "GateProperties":
+    def parse(cls, props: Mapping[str, Any] | None) -> GateProperties:
         props = props or {}
         names = _alarm_names(props, "AlarmNames", required=True)
         raw_bake = props.get("BakeMinutes")
@@ -185,7 +186,7 @@ class Dependencies:
     poll_interval: float = POLL_INTERVAL_SECONDS
 
     @classmethod
-    def default(cls) -> "Dependencies":
+    def default(cls) -> Dependencies:
         return cls(cloudformation=aws.client("cloudformation"), cloudwatch=aws.client("cloudwatch"))
 
 
@@ -390,7 +391,10 @@ def _read_peer(props: GateProperties, deps: Dependencies, tally: _PeerTally, pol
     if snapshot.missing and not snapshot.in_alarm:
         tally.failures += 1
         tally.last_error = "not found there: " + ", ".join(snapshot.missing)
-        logger.warning("other region's alarms not found", extra={"poll": poll, "region": props.peer_region, "missing": list(snapshot.missing)})
+        logger.warning(
+            "other region's alarms not found",
+            extra={"poll": poll, "region": props.peer_region, "missing": list(snapshot.missing)},
+        )
         return None
     tally.reads += 1
     return snapshot
@@ -487,20 +491,20 @@ def on_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependenci
     invocation = cfn.current_invocation()
     # Until the status is read this may be a rollback, so the timer, should it
     # fire first, must not answer FAILED either.
-    invocation.answer_on_timeout(cfn.SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} reading the stack status; {NOT_FAILING}")
+    invocation.answer_on_timeout(SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} reading the stack status; {NOT_FAILING}")
     status = stack_status(str(event.get("StackId", "")), deps)
     if status is not None and not is_rollback_status(status):
-        invocation.answer_on_timeout(cfn.FAILED, f"deployment gate failed: {TIMED_OUT} the bake finished")
+        invocation.answer_on_timeout(FAILED, f"deployment gate failed: {TIMED_OUT} the bake finished")
         props = GateProperties.parse(event.get("ResourceProperties"))
         return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
     # A rollback, or possibly one: whatever happens from here on, never FAILED
     # (it would end in UPDATE_ROLLBACK_FAILED), not even from the timer.
     try:
         if status is not None:
-            invocation.answer_on_timeout(cfn.SUCCESS, f"stack is in {status}; gate skipped")
+            invocation.answer_on_timeout(SUCCESS, f"stack is in {status}; gate skipped")
             logger.info("stack is rolling back; the gate lets it through", extra={"stack_status": status})
             return Outcome(data={"Polls": "0", "BakeSeconds": "0"}, reason=f"stack is in {status}; gate skipped")
-        invocation.answer_on_timeout(cfn.SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} the bake finished; {NOT_FAILING}")
+        invocation.answer_on_timeout(SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} the bake finished; {NOT_FAILING}")
         logger.error("stack status unknown; baking without the power to fail")
         props = GateProperties.parse(event.get("ResourceProperties"))
         return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps, fail_on_alarm=False)

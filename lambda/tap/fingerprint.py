@@ -46,7 +46,7 @@ class FingerprintKey:
     secret: bytes = field(repr=False)
 
     @classmethod
-    def from_parameter(cls, value: str) -> "FingerprintKey":
+    def from_parameter(cls, value: str) -> FingerprintKey:
         secret = value.strip().encode("utf-8")
         if len(secret) < MIN_KEY_BYTES:
             raise ValueError(f"the fingerprint key must have at least {MIN_KEY_BYTES} bytes")

@@ -19,8 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws
 from tap.budget import Budget
-from tap.errors import DependencyError
 from tap.decision import Decision, Reason
+from tap.errors import DependencyError
 from tap.fingerprint import Fingerprint
 from tap.jsonlog import get_logger
 from tap.transient import aws_error_code
@@ -95,7 +95,7 @@ class IdempotencyStore:
             "decision": {"S": decision.decision},
             "reasons": {"S": json.dumps([r.to_dict() for r in decision.reasons])},
             "merchantId": {"S": recorded.transaction.merchant_id},
-            "decidedAt": {"S": decided_at.astimezone(_dt.timezone.utc).isoformat()},
+            "decidedAt": {"S": decided_at.astimezone(_dt.UTC).isoformat()},
             "expiresAt": {"N": str(int(now.timestamp()) + RECORD_TTL_SECONDS)},
             "requestFingerprint": {"S": recorded.fingerprint.request},
         }

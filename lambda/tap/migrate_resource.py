@@ -21,8 +21,8 @@ from typing import Any
 import pymysql
 
 from tap import aws, cfn, db
-from tap.cancellation import Cancellation
 from tap.budget import Budget
+from tap.cancellation import Cancellation
 from tap.cfn import Outcome, current_cancellation
 from tap.db_settings import DbParameterNames, DbSettings, load_db_settings
 from tap.errors import DependencyError, UserFacingError
@@ -55,7 +55,7 @@ class Properties:
     database: str
 
     @classmethod
-    def parse(cls, props: Mapping[str, Any] | None) -> "Properties":
+    def parse(cls, props: Mapping[str, Any] | None) -> Properties:
         props = props or {}
         missing = [name for name in REQUIRED_PROPERTIES if not str(props.get(name) or "").strip()]
         if missing:
@@ -96,7 +96,7 @@ class Dependencies:
     monotonic: Callable[[], float] = time.monotonic
 
     @classmethod
-    def default(cls) -> "Dependencies":
+    def default(cls) -> Dependencies:
         return cls(ssm=aws.client("ssm"), secrets=aws.client("secretsmanager"))
 
 

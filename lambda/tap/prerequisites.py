@@ -84,7 +84,7 @@ class Properties:
     max_wait_seconds: int
 
     @classmethod
-    def parse(cls, props: Mapping[str, Any] | None) -> "Properties":
+    def parse(cls, props: Mapping[str, Any] | None) -> Properties:
         props = props or {}
         region = properties.region(props, "Region", required=True)
         bucket = properties.scalar(props.get("Bucket"))
@@ -138,7 +138,7 @@ class Dependencies:
     poll_interval: float = POLL_INTERVAL_SECONDS
 
     @classmethod
-    def default(cls) -> "Dependencies":
+    def default(cls) -> Dependencies:
         return cls()
 
 
@@ -211,7 +211,10 @@ def _polls(n: int) -> str:
 def wait_until_ready(props: Properties, stack: StackArn, budget: Budget, deps: Dependencies) -> Outcome:
     wait = min(float(props.max_wait_seconds), max(0.0, budget.remaining()))
     if wait < props.max_wait_seconds:
-        logger.warning("wait shortened to fit the function's remaining time", extra={"requested_s": props.max_wait_seconds, "granted_s": wait})
+        logger.warning(
+            "wait shortened to fit the function's remaining time",
+            extra={"requested_s": props.max_wait_seconds, "granted_s": wait},
+        )
     start = deps.monotonic()
     end = start + wait
     ready: dict[str, str] = {}  # attribute -> ARN
@@ -222,10 +225,7 @@ def wait_until_ready(props: Properties, stack: StackArn, budget: Budget, deps: D
         for attribute, alias in ((BUCKET_ARN_ATTRIBUTE, ""), *props.keys):
             if attribute in ready:
                 continue
-            if alias:
-                finding = check_key(props.region, alias, deps)
-            else:
-                finding = check_bucket(props.region, props.bucket, stack, deps)
+            finding = check_key(props.region, alias, deps) if alias else check_bucket(props.region, props.bucket, stack, deps)
             if finding.arn:
                 ready[attribute] = finding.arn
                 missing.pop(attribute, None)

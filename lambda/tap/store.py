@@ -28,10 +28,10 @@ from typing import Any, Protocol
 import pymysql
 from pymysql.constants import ER
 
-from tap import db, fingerprint
+from tap import fingerprint
 from tap.budget import Budget
-from tap.errors import DependencyError
 from tap.decision import Decision, Merchant, Reason, decide, utc_day_bounds
+from tap.errors import DependencyError
 from tap.fingerprint import Fingerprint
 from tap.jsonlog import get_logger
 from tap.transient import is_transient_mysql, mysql_error_code
@@ -68,7 +68,7 @@ class Recorded:
 
 
 def _naive_utc(moment: _dt.datetime) -> _dt.datetime:
-    return moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(_dt.UTC).replace(tzinfo=None)
 
 
 _COLUMNS = (
@@ -86,7 +86,7 @@ _INSERT_LEGACY = f"INSERT INTO transactions ({_COLUMNS}) VALUES (%s, %s, %s, %s,
 def _recorded_from_row(row: tuple[Any, ...]) -> Recorded:
     (txn_id, merchant_id, amount, currency, card_masked, client_ts, decision, reasons_json, decided_at, request_fp, card_fp) = row
     reasons = tuple(Reason(r["code"], r["message"]) for r in json.loads(reasons_json or "[]"))
-    utc = _dt.timezone.utc
+    utc = _dt.UTC
     txn = Transaction(
         transaction_id=txn_id,
         # DECIMAL(19,4) reads back as 60.0000; show it in the currency's minor units.
@@ -119,7 +119,7 @@ class TransactionStore:
         monotonic: Callable[[], float] = time.monotonic,
     ):
         self._connections = connections
-        self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._monotonic = monotonic
         self._legacy_until: float | None = None
 
@@ -196,7 +196,7 @@ class TransactionStore:
                 if legacy:
                     cur.execute(_INSERT_LEGACY, values)
                 else:
-                    cur.execute(_INSERT, values + (incoming.request, incoming.card))
+                    cur.execute(_INSERT, (*values, incoming.request, incoming.card))
             except pymysql.err.IntegrityError as e:
                 if mysql_error_code(e) != ER.DUP_ENTRY:
                     raise

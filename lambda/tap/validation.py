@@ -22,6 +22,7 @@ import binascii
 import datetime as _dt
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -143,11 +144,7 @@ def decode_body(body: Any, is_base64: bool) -> tuple[dict[str, Any] | None, list
     if not isinstance(body, (str, bytes)):
         # API Gateway always sends a string; anything else is not its event.
         return None, [FieldError("body", "invalid_type", "the event's body is not a string")]
-    raw: bytes
-    if isinstance(body, str):
-        raw = body.encode("utf-8", errors="surrogatepass")
-    else:
-        raw = body
+    raw = body.encode("utf-8", errors="surrogatepass") if isinstance(body, str) else body
     if is_base64:
         try:
             raw = base64.b64decode(raw, validate=True)
@@ -173,7 +170,7 @@ def decode_body(body: Any, is_base64: bool) -> tuple[dict[str, Any] | None, list
     return parsed, []
 
 
-def _string_field(data: dict[str, Any], name: str, errors: list[FieldError], refused: set[str] = frozenset()) -> str | None:
+def _string_field(data: dict[str, Any], name: str, errors: list[FieldError], refused: AbstractSet[str] = frozenset()) -> str | None:
     if name in refused:
         return None
     if name not in data or data[name] is None:
@@ -235,7 +232,7 @@ def _validate_timestamp(raw: str, now: _dt.datetime, limits: Limits, errors: lis
             )
         )
         return None
-    return parsed.astimezone(_dt.timezone.utc)
+    return parsed.astimezone(_dt.UTC)
 
 
 def _number_texts(value: int | Decimal) -> list[str]:

@@ -26,7 +26,9 @@ SHIPPED = discover()
 
 @pytest.fixture
 def settings(database_server, fresh_database) -> DbSettings:
-    return DbSettings(database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database)
+    return DbSettings(
+        database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database
+    )
 
 
 def migrate_now(settings: DbSettings, directory: Path, cancellation: Cancellation | None = None):
@@ -253,14 +255,18 @@ def test_files_of_one_kind_with_session_statements_are_accepted(sql, kind) -> No
 
 @pytest.mark.parametrize(
     "sql",
-    ["INSERT INTO t VALUES (1); CREATE TABLE u (i INT);", "ALTER TABLE t ADD COLUMN j INT; UPDATE t SET j = 1;", "EXECUTE s; REPLACE INTO t VALUES (1);"],
+    [
+        "INSERT INTO t VALUES (1); CREATE TABLE u (i INT);",
+        "ALTER TABLE t ADD COLUMN j INT; UPDATE t SET j = 1;",
+        "EXECUTE s; REPLACE INTO t VALUES (1);",
+    ],
 )
 def test_a_file_mixing_data_and_ddl_statements_is_refused(sql) -> None:
     with pytest.raises(MigrationFileError, match="DDL in a file with data statements"):
         plan(MigrationFile(7, "007_x.sql", sql.encode()))
 
 
-# --- tap/cfn.py's cancellation API (the budget's side of it: test_budget.py) -----------------------------------------------------------------
+# --- tap/cfn.py's cancellation API (the budget's side of it: test_budget.py) ---------------------
 
 
 def test_outside_a_run_the_current_cancellation_is_never_set() -> None:
@@ -278,7 +284,9 @@ def test_the_timer_cancels_the_run_before_it_answers_and_the_handler_sees_it(cfn
         return cfn.Outcome()
 
     event = cfn_event("Create", {})
-    worker = threading.Thread(target=lambda: cfn.run(event, FakeContext(1.3), create=handler, update=handler, delete=handler, timeout_margin_seconds=1.0))
+    worker = threading.Thread(
+        target=lambda: cfn.run(event, FakeContext(1.3), create=handler, update=handler, delete=handler, timeout_margin_seconds=1.0)
+    )
     worker.start()
     assert cfn_responses.delivered.wait(5)
     release.set()
