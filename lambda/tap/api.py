@@ -53,11 +53,11 @@ def response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | 
     }
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
@@ -221,7 +221,7 @@ class ValidatorApp:
         return response(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
 
 
-def _default_connect(settings: DbSettings, timeouts: db.Timeouts) -> Any:
+def _default_connect(settings: DbSettings, timeouts: db.Timeouts) -> db.Connection:
     return db.connect(
         settings,
         tls=db.TlsConfig.from_env(),
@@ -244,10 +244,10 @@ def limits_from_env(environ: Mapping[str, str]) -> Limits:
 def build_app(
     environ: Mapping[str, str],
     *,
-    connect_fn: Callable[[DbSettings, db.Timeouts], Any] | None = None,
+    connect_fn: Callable[[DbSettings, db.Timeouts], db.Connection] | None = None,
     clock: Callable[[], _dt.datetime] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
-    clients: Mapping[str, Any] | None = None,
+    clients: Mapping[str, aws.Client] | None = None,
 ) -> ValidatorApp:
     """Wires the app from the environment; ``connect_fn`` defaults to TLS and
     gets VALIDATOR_DB_TIMEOUTS fitted to the invocation's budget; ``clients``

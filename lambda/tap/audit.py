@@ -50,7 +50,7 @@ def build_record(txn: Transaction, decision: Decision, environment: str, request
 
 
 class AuditWriter:
-    def __init__(self, s3: Any, bucket: str, environment: str):
+    def __init__(self, s3: aws.Client, bucket: str, environment: str):
         self._s3 = s3
         self._bucket = bucket
         self._environment = environment

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Any
+from typing import Any, TypeAlias
 
 import boto3
 from botocore.config import Config
@@ -22,6 +22,10 @@ from tap.budget import Budget
 from tap.jsonlog import get_logger
 
 logger = get_logger("aws")
+
+# A boto3 client: generated from the service model at run time, so it has no
+# static type without boto3-stubs (not on every machine's package index).
+Client: TypeAlias = Any
 
 # The custom resources (migrate, gate) have minutes and their own
 # deadline-aware retries around these: botocore may retry once more.
@@ -58,8 +62,8 @@ THROTTLE_BACKOFF_SECONDS = 0.2
 _DEFAULT_ATTEMPTS = {"legacy": 5, "standard": 3, "adaptive": 3}
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str, int], Any] = {}
-_overrides: dict[tuple[str, str], Any] = {}
+_clients: dict[tuple[str, str, int], Client] = {}
+_overrides: dict[tuple[str, str], Client] = {}
 
 
 def _key(service: str, region: str | None) -> tuple[str, str]:
@@ -68,7 +72,7 @@ def _key(service: str, region: str | None) -> tuple[str, str]:
     return service, region or env.get(env.AWS_REGION)
 
 
-def client(service: str, region: str | None = None, config: Config = DEFAULT_CONFIG) -> Any:
+def client(service: str, region: str | None = None, config: Config = DEFAULT_CONFIG) -> Client:
     """The container's client for ``service`` in ``region`` (default: the
     function's own region) with ``config`` (default: the short timeouts above)."""
     key = _key(service, region)
@@ -82,7 +86,7 @@ def client(service: str, region: str | None = None, config: Config = DEFAULT_CON
         return existing
 
 
-def override(service: str, client_: Any, region: str | None = None) -> None:
+def override(service: str, client_: Client, region: str | None = None) -> None:
     """Tests: ``client(service, region)`` returns ``client_`` whatever the config."""
     with _lock:
         _overrides[_key(service, region)] = client_
@@ -103,7 +107,7 @@ def attempts_of(config: Config) -> int:
     return _DEFAULT_ATTEMPTS.get(retries.get("mode") or "legacy", 5)
 
 
-def worst_case_seconds(client_: Any) -> float:
+def worst_case_seconds(client_: Client) -> float:
     """How long one call on ``client_`` takes at most against an endpoint
     that never accepts (connect timeout) or accepts and never answers (read
     timeout): (connect + read) x attempts, plus botocore's backoff between
@@ -118,7 +122,7 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def call(budget: Budget | None, dependency: str, client_: Any, operation: str, **params: Any) -> Any:
+def call(budget: Budget | None, dependency: str, client_: Client, operation: str, **params: Any) -> Any:
     """``client_.<operation>(**params)``, started only when its worst case fits
     ``budget`` (BudgetExhausted otherwise), retried once on a transient error
     when the retry's worst case fits too. Without a budget (the custom

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 import pymysql
 from pymysql.constants import ER
@@ -27,6 +28,53 @@ from tap.transient import mysql_error_code
 from tap.ttl_cache import TTLCache
 
 logger = get_logger("db")
+
+# A row as pymysql returns it: the column values, typed by the server.
+Row = tuple[Any, ...]
+
+
+class Cursor(Protocol):
+    """What tap uses of a pymysql cursor (PyMySQL ships no types)."""
+
+    def execute(self, query: str, args: object = None) -> object: ...
+
+    def fetchone(self) -> Row | None: ...
+
+    def fetchall(self) -> Sequence[Row]: ...
+
+    def __enter__(self) -> Cursor: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> object: ...
+
+
+class Connection(Protocol):
+    """What tap uses of a pymysql connection."""
+
+    def cursor(self) -> Cursor: ...
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def select_db(self, db: str) -> None: ...
+
+    def ping(self, reconnect: bool = ...) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def one_row(cur: Cursor) -> Row:
+    """The row of a query that always returns one (an aggregate, GET_LOCK)."""
+    row = cur.fetchone()
+    if row is None:
+        # Not a MySQLError: a bug, not an outage to retry.
+        raise RuntimeError("the query returned no row")
+    return row
+
 
 # fullmatch: "$" with re.match would let "tap\n" through.
 DATABASE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,64}")
@@ -81,7 +129,7 @@ def connect(
     database: str | bool | None = True,
     autocommit: bool = True,
     lock_wait_timeout: int | None = None,
-) -> pymysql.connections.Connection:
+) -> Connection:
     """Open a connection. ``database=True`` selects ``settings.database``,
     ``None``/``False`` selects none (the migrator creates it first)."""
     kwargs: dict[str, Any] = {
@@ -110,7 +158,7 @@ def connect(
         kwargs["ssl_ca"] = tls.ca_bundle
         kwargs["ssl_verify_cert"] = True
         kwargs["ssl_verify_identity"] = True
-    conn = pymysql.connect(**kwargs)
+    conn: Connection = pymysql.connect(**kwargs)
     if lock_wait_timeout is not None:
         # InnoDB waits 50 s by default, longer than the validator may run.
         with conn.cursor() as cur:
@@ -135,17 +183,17 @@ class ConnectionProvider:
     def __init__(
         self,
         settings: TTLCache[DbSettings],
-        connect_fn: Callable[[DbSettings, Timeouts], Any],
+        connect_fn: Callable[[DbSettings, Timeouts], Connection],
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ):
         self._settings = settings
         self._connect_fn = connect_fn
         self._timeouts = timeouts
-        self._conn: Any = None
+        self._conn: Connection | None = None
         self._conn_timeouts: Timeouts | None = None
         self._lock = threading.Lock()
 
-    def get(self, budget: Budget) -> Any:
+    def get(self, budget: Budget) -> Connection:
         with self._lock:
             if self._conn is not None and self._conn_timeouts is not None:
                 if self._conn_timeouts.read < self._timeouts.fitted(budget.remaining()).read:
@@ -191,13 +239,13 @@ class ConnectionProvider:
         with self._lock:
             self._close_quietly()
 
-    def _connect(self, budget: Budget) -> tuple[Any, Timeouts]:
+    def _connect(self, budget: Budget) -> tuple[Connection, Timeouts]:
         settings = self._settings.get(budget)
         timeouts = self._timeouts.fitted(budget.remaining())
         budget.require("database", max(MIN_DB_CONNECT_SECONDS, timeouts.connect_worst_case))
         return self._connect_fn(settings, timeouts), timeouts
 
-    def _open(self, budget: Budget) -> tuple[Any, Timeouts]:
+    def _open(self, budget: Budget) -> tuple[Connection, Timeouts]:
         try:
             return self._connect(budget)
         except (pymysql.MySQLError, OSError) as e:
@@ -218,7 +266,7 @@ class ConnectionProvider:
             close_quietly(conn)
 
 
-def close_quietly(conn: Any) -> None:
+def close_quietly(conn: Connection) -> None:
     try:
         conn.close()
     except pymysql.MySQLError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -51,7 +50,7 @@ class DbSettings:
 
 
 def load_db_settings(
-    ssm: Any, secrets: Any, names: DbParameterNames, database: str, budget: Budget | None = None
+    ssm: aws.Client, secrets: aws.Client, names: DbParameterNames, database: str, budget: Budget | None = None
 ) -> DbSettings:
     """Exactly one SSM call (GetParameters for all three names) and one
     Secrets Manager call, each only if ``budget`` (when given) allows it."""

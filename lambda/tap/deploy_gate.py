@@ -170,16 +170,16 @@ class GateProperties:
         )
 
 
-def _cloudwatch_in(region: str) -> Any:
+def _cloudwatch_in(region: str) -> aws.Client:
     return aws.client("cloudwatch", region)
 
 
 @dataclass
 class Dependencies:
-    cloudformation: Any
-    cloudwatch: Any
+    cloudformation: aws.Client
+    cloudwatch: aws.Client
     # The client for another region; tap.aws builds one per region, once per container.
-    cloudwatch_in: Callable[[str], Any] = _cloudwatch_in
+    cloudwatch_in: Callable[[str], aws.Client] = _cloudwatch_in
     region: str = field(default_factory=lambda: env.get(env.AWS_REGION))
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
@@ -244,7 +244,7 @@ def _alarm_list(page: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return alarms
 
 
-def read_alarms(names: Sequence[str], cloudwatch: Any) -> AlarmSnapshot:
+def read_alarms(names: Sequence[str], cloudwatch: aws.Client) -> AlarmSnapshot:
     """One look at the named alarms. Raises MalformedAnswer on an answer it cannot read."""
     states: dict[str, str] = {}
     reasons: dict[str, str] = {}

@@ -60,7 +60,7 @@ def _decision_from_item(transaction_id: str, item: dict[str, Any]) -> Decision:
 
 
 class IdempotencyStore:
-    def __init__(self, dynamodb: Any, table_name: str):
+    def __init__(self, dynamodb: aws.Client, table_name: str):
         self._ddb = dynamodb
         self._table = table_name
 

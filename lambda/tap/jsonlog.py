@@ -54,7 +54,7 @@ def redact_pans(text: str) -> str:
     return redact_card_numbers(text, REDACTED_PAN, SCRUB_MIN_LENGTH)
 
 
-def _scrub(value: Any) -> Any:
+def _scrub(value: object) -> object:
     """``value`` with every card number redacted, recursively; what json.dumps
     would have turned into text through ``default=str`` is turned into text
     here first, so it is scrubbed too."""

@@ -75,7 +75,7 @@ class Properties:
         )
 
 
-def _default_connect(settings: DbSettings, read_timeout: float) -> Any:
+def _default_connect(settings: DbSettings, read_timeout: float) -> db.Connection:
     seconds = max(5, int(read_timeout))
     return db.connect(
         settings,
@@ -87,9 +87,9 @@ def _default_connect(settings: DbSettings, read_timeout: float) -> Any:
 
 @dataclass
 class Dependencies:
-    ssm: Any
-    secrets: Any
-    connect: Callable[[DbSettings, float], Any] = _default_connect
+    ssm: aws.Client
+    secrets: aws.Client
+    connect: Callable[[DbSettings, float], db.Connection] = _default_connect
     migrations_dir: Path = MIGRATIONS_DIR
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random

@@ -38,12 +38,11 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pymysql
 
 from tap.cancellation import Cancellation
-from tap.db import quote_identifier
+from tap.db import Connection, Cursor, one_row, quote_identifier
 from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.migration_files import DATA, DDL, MigrationFile, MigrationFileError, MigrationPlan, plan, preview
@@ -113,16 +112,16 @@ def lock_name(database: str) -> str:
     return name
 
 
-def _acquire_lock(cur: Any, name: str, timeout_seconds: float) -> None:
+def _acquire_lock(cur: Cursor, name: str, timeout_seconds: float) -> None:
     cur.execute("SELECT GET_LOCK(%s, %s)", (name, max(0, int(timeout_seconds))))
-    (got,) = cur.fetchone()
+    (got,) = one_row(cur)
     if got != 1:
         raise LockTimeout(
             f"another schema migration run holds lock {name!r}; gave up after {int(timeout_seconds)} s"
         )
 
 
-def _release_lock(cur: Any, name: str) -> None:
+def _release_lock(cur: Cursor, name: str) -> None:
     try:
         cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
         cur.fetchone()
@@ -131,7 +130,7 @@ def _release_lock(cur: Any, name: str) -> None:
         logger.warning("could not release the migration lock", exc_info=True)
 
 
-def _check_syntax(cur: Any, plans: list[MigrationPlan], cancellation: Cancellation) -> None:
+def _check_syntax(cur: Cursor, plans: list[MigrationPlan], cancellation: Cancellation) -> None:
     for p in plans:
         for statement in p.statements:
             if statement.text.lstrip()[:10].upper().startswith(_NOT_PREPARED):
@@ -150,7 +149,7 @@ def _check_syntax(cur: Any, plans: list[MigrationPlan], cancellation: Cancellati
             cur.execute("DEALLOCATE PREPARE tap_migration_check")
 
 
-def _apply_data(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
+def _apply_data(conn: Connection, cur: Cursor, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
     cancellation.raise_if_cancelled()
     conn.begin()
     try:
@@ -168,7 +167,7 @@ def _apply_data(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellatio
         raise
 
 
-def _apply_ddl(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
+def _apply_ddl(conn: Connection, cur: Cursor, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
     m = p.migration
     cur.execute(f"SELECT statement_number, checksum FROM {PROGRESS_TABLE} WHERE version = %s", (m.version,))
     done = {int(n): c for n, c in cur.fetchall()}
@@ -205,7 +204,7 @@ def _apply_ddl(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation
         raise
 
 
-def _rollback(conn: Any) -> None:
+def _rollback(conn: Connection) -> None:
     try:
         conn.rollback()
     except pymysql.MySQLError:
@@ -215,7 +214,7 @@ def _rollback(conn: Any) -> None:
 
 
 def apply_migrations(
-    conn: Any,
+    conn: Connection,
     migrations: list[MigrationFile],
     *,
     database: str,

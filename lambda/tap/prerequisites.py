@@ -120,19 +120,19 @@ def parse_stack_arn(stack_id: str) -> StackArn:
     return StackArn(partition=match.group(1), account=match.group(2))
 
 
-def _s3_in(region: str) -> Any:
+def _s3_in(region: str) -> aws.Client:
     return aws.client("s3", region)
 
 
-def _kms_in(region: str) -> Any:
+def _kms_in(region: str) -> aws.Client:
     return aws.client("kms", region)
 
 
 @dataclass
 class Dependencies:
     # Clients for the secondary region; tap.aws builds one per region, once per container.
-    s3_in: Callable[[str], Any] = _s3_in
-    kms_in: Callable[[str], Any] = _kms_in
+    s3_in: Callable[[str], aws.Client] = _s3_in
+    kms_in: Callable[[str], aws.Client] = _kms_in
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     poll_interval: float = POLL_INTERVAL_SECONDS

@@ -23,12 +23,12 @@ class InvalidProperties(UserFacingError):
     pass
 
 
-def scalar(raw: Any) -> str:
+def scalar(raw: object) -> str:
     """The property as CloudFormation would send it, or "" when it is not a scalar."""
     return str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
 
 
-def is_unset(raw: Any) -> bool:
+def is_unset(raw: object) -> bool:
     # CloudFormation renders an unset optional value (AWS::NoValue aside) as "".
     return raw is None or raw == "" or raw == [] or raw == {}
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import pymysql
 from pymysql.constants import ER
 
-from tap import fingerprint
+from tap import db, fingerprint
 from tap.budget import Budget
 from tap.decision import Decision, Merchant, Reason, decide, utc_day_bounds
 from tap.errors import DependencyError
@@ -44,7 +44,7 @@ LEGACY_RECHECK_SECONDS = 60.0
 
 
 class Connections(Protocol):
-    def get(self, budget: Budget) -> Any: ...
+    def get(self, budget: Budget) -> db.Connection: ...
 
     def require_round_trip(self, budget: Budget) -> None: ...
 
@@ -83,7 +83,7 @@ _INSERT = (
 _INSERT_LEGACY = f"INSERT INTO transactions ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
-def _recorded_from_row(row: tuple[Any, ...]) -> Recorded:
+def _recorded_from_row(row: db.Row) -> Recorded:
     (txn_id, merchant_id, amount, currency, card_masked, client_ts, decision, reasons_json, decided_at, request_fp, card_fp) = row
     reasons = tuple(Reason(r["code"], r["message"]) for r in json.loads(reasons_json or "[]"))
     utc = _dt.UTC
@@ -150,7 +150,7 @@ class TransactionStore:
                 self._connections.discard()
                 raise
 
-    def _record_once(self, conn: Any, txn: Transaction, incoming: Fingerprint, round_trip: Callable[[], None]) -> Recorded:
+    def _record_once(self, conn: db.Connection, txn: Transaction, incoming: Fingerprint, round_trip: Callable[[], None]) -> Recorded:
         """``round_trip`` runs before every statement: it raises BudgetExhausted
         when the statement's worst case no longer fits."""
         legacy = self._legacy()
@@ -178,7 +178,7 @@ class TransactionStore:
                     " WHERE merchant_id = %s AND decision = 'APPROVED' AND decided_at >= %s AND decided_at < %s",
                     (txn.merchant_id, start, end),
                 )
-                approved_today = Decimal(cur.fetchone()[0])
+                approved_today = Decimal(db.one_row(cur)[0])
             decision = decide(txn, merchant, approved_today, now)
             values: tuple[Any, ...] = (
                 txn.transaction_id,
@@ -214,7 +214,7 @@ class TransactionStore:
             return Recorded(transaction=txn, decision=decision, replayed=False, fingerprint=incoming)
 
     @staticmethod
-    def _fetch(cur: Any, transaction_id: str, legacy: bool) -> Recorded | None:
+    def _fetch(cur: db.Cursor, transaction_id: str, legacy: bool) -> Recorded | None:
         cur.execute(_SELECT_LEGACY if legacy else _SELECT, (transaction_id,))
         row = cur.fetchone()
         return _recorded_from_row(row) if row else None

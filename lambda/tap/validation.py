@@ -137,7 +137,7 @@ def _field_name(key: str) -> str:
     return key if key in FIELDS else "body"
 
 
-def decode_body(body: Any, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
+def decode_body(body: object, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """API Gateway body -> JSON object, or a body-level error."""
     if body is None or body == "" or body == b"":
         return None, [FieldError("body", "required", "request body is required")]
@@ -246,7 +246,7 @@ def _number_texts(value: int | Decimal) -> list[str]:
     return texts
 
 
-def _texts(value: Any) -> list[str]:
+def _texts(value: object) -> list[str]:
     """Every string, key and number (as text) in ``value``, at any depth.
     Iterative: json.loads accepts nesting nearly as deep as the recursion limit."""
     texts: list[str] = []
@@ -267,7 +267,7 @@ def _texts(value: Any) -> list[str]:
     return texts
 
 
-def holds_card_number(value: Any) -> bool:
+def holds_card_number(value: object) -> bool:
     """Whether ``value`` (parsed JSON) has a card number in any string,
     number or key, at any depth."""
     # NUL is no separator: no run of digits spans two texts.
@@ -388,7 +388,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
     )
 
 
-def validate_body(body: Any, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
+def validate_body(body: object, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
     data, errors = decode_body(body, is_base64)
     if data is None:
         return ValidationResult(errors=errors)
