@@ -52,7 +52,7 @@ from support import FakeContext, FakeMySQL  # noqa: E402
 from tap import api, aws, env  # noqa: E402
 from tap.validation import Limits, validate_body  # noqa: E402
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf"
 ENVIRON = {
     env.TAP_ENVIRONMENT_SUFFIX: "bench",

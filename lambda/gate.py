@@ -1,4 +1,5 @@
-"""Lambda handler: deployment gate custom resource (Custom::DeploymentGate).
+"""Lambda handler: deployment gate custom resource (Custom::DeploymentGate,
+logic in tap/deploy_gate.py).
 
 Everything, including building the AWS clients, happens inside tap.cfn.run
 so that any failure still reaches CloudFormation as a response.
@@ -9,16 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from tap import cfn, deploy_gate
+from tap.lambda_context import LambdaContext
 
-# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
-_resource = cfn.CustomResource(
-    lambda: deploy_gate.Dependencies.default(),
-    deploy_gate.on_create_or_update,
-    deploy_gate.on_delete,
-    deploy_gate.TIMEOUT_MARGIN_SECONDS,
-)
-set_dependencies = _resource.set_dependencies
+_handler = cfn.CustomResourceHandler(deploy_gate.RESOURCE)
+set_dependencies = _handler.set_dependencies
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _resource.handle(event, context)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _handler(event, context)

@@ -59,7 +59,7 @@ import pymysql  # noqa: E402
 import faults  # noqa: E402
 from support import FakeContext, FakeMySQL, MemoryAws  # noqa: E402
 from tap import api, card, db, env  # noqa: E402
-from tap.config import DbSettings  # noqa: E402
+from tap.db_settings import DbSettings  # noqa: E402
 from tap.migration_files import discover  # noqa: E402
 from tap.migrations import apply_migrations  # noqa: E402
 from validator_harness import ENVIRON, FINGERPRINT_KEY, FINGERPRINT_KEY_PARAM, NOW, SECRET_ARN, http_event, transaction_body  # noqa: E402
@@ -90,7 +90,9 @@ def written(rng: random.Random, pan: str) -> str:
 
 def misplaced(rng: random.Random, pan: str) -> str:
     """A raw JSON body with ``pan`` somewhere it does not belong."""
-    body: dict[str, Any] = transaction_body(transactionId=str(uuid.UUID(int=rng.getrandbits(128), version=4)), merchantId=rng.choice(MERCHANTS))
+    body: dict[str, Any] = transaction_body(
+        transactionId=str(uuid.UUID(int=rng.getrandbits(128), version=4)), merchantId=rng.choice(MERCHANTS)
+    )
     text = written(rng, pan)
     where = rng.choice(["merchantId", "transactionId", "amount", "timestamp", "notes", "nested", "key", "number"])
     if where in ("merchantId", "transactionId", "amount", "timestamp"):
@@ -138,7 +140,7 @@ class Database:
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO merchants (merchant_id, display_name, currency, daily_limit) VALUES (%s, 'Bench', 'USD', 1000000)",
-                    [(m,) for m in MERCHANTS + ["merchant-001"]],
+                    [(m,) for m in [*MERCHANTS, "merchant-001"]],
                 )
         finally:
             conn.close()
@@ -248,7 +250,9 @@ def fault_run(database: Database) -> dict[str, Any]:
         # A slow or stalling database is a proxy in front of a real server.
         skipped = [s.name for s in matrix if s.faults.get("database") == "slow" or (s.warm and s.faults.get("database") == "hang")]
         matrix = [s for s in matrix if s.name not in skipped]
-    scenarios = faults.run_fault_matrix(matrix, ok_connect=database.connect, database=database.name, function_timeout=FUNCTION_TIMEOUT_SECONDS)
+    scenarios = faults.run_fault_matrix(
+        matrix, ok_connect=database.connect, database=database.name, function_timeout=FUNCTION_TIMEOUT_SECONDS
+    )
     errors = [f"{s.name}: {s.error!r}" for s in scenarios if s.error is not None]
     worst = max(scenarios, key=lambda s: s.seconds)
     return {

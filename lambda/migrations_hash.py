@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tap.migration_files import MIGRATIONS_DIR, migrations_hash  # noqa: E402
+from tap.migration_files import MIGRATIONS_DIR, migrations_hash
 
 
 def main(argv: list[str]) -> int:

@@ -1,5 +1,6 @@
 """Lambda handler: waits for the secondary region's prerequisites
-(Custom::CrossRegionPrerequisites, primary region only).
+(Custom::CrossRegionPrerequisites, primary region only; logic in
+tap/prerequisites.py).
 
 Everything, including building the AWS clients, happens inside tap.cfn.run
 so that any failure still reaches CloudFormation as a response.
@@ -10,16 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from tap import cfn, prerequisites
+from tap.lambda_context import LambdaContext
 
-# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
-_resource = cfn.CustomResource(
-    lambda: prerequisites.Dependencies.default(),
-    prerequisites.on_create_or_update,
-    prerequisites.on_delete,
-    prerequisites.TIMEOUT_MARGIN_SECONDS,
-)
-set_dependencies = _resource.set_dependencies
+_handler = cfn.CustomResourceHandler(prerequisites.RESOURCE)
+set_dependencies = _handler.set_dependencies
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _resource.handle(event, context)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _handler(event, context)

@@ -24,11 +24,13 @@ from typing import Any
 from tap import aws, db, env, fingerprint, health
 from tap.audit import AuditWriter
 from tap.budget import Budget
-from tap.config import DbParameterNames, DbSettings, DependencyError, TTLCache, load_db_settings
+from tap.db_settings import DbParameterNames, DbSettings, load_db_settings
+from tap.errors import DependencyError
 from tap.fingerprint import Fingerprint
 from tap.idempotency import IdempotencyStore
 from tap.jsonlog import bound, get_logger
 from tap.store import TransactionStore
+from tap.ttl_cache import TTLCache
 from tap.validation import Limits, Transaction, validate_body
 
 logger = get_logger("validator")
@@ -51,11 +53,11 @@ def response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | 
     }
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
@@ -219,7 +221,7 @@ class ValidatorApp:
         return response(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
 
 
-def _default_connect(settings: DbSettings, timeouts: db.Timeouts) -> Any:
+def _default_connect(settings: DbSettings, timeouts: db.Timeouts) -> db.Connection:
     return db.connect(
         settings,
         tls=db.TlsConfig.from_env(),
@@ -242,10 +244,10 @@ def limits_from_env(environ: Mapping[str, str]) -> Limits:
 def build_app(
     environ: Mapping[str, str],
     *,
-    connect_fn: Callable[[DbSettings, db.Timeouts], Any] | None = None,
+    connect_fn: Callable[[DbSettings, db.Timeouts], db.Connection] | None = None,
     clock: Callable[[], _dt.datetime] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
-    clients: Mapping[str, Any] | None = None,
+    clients: Mapping[str, aws.Client] | None = None,
 ) -> ValidatorApp:
     """Wires the app from the environment; ``connect_fn`` defaults to TLS and
     gets VALIDATOR_DB_TIMEOUTS fitted to the invocation's budget; ``clients``
@@ -267,7 +269,7 @@ def build_app(
         clock=monotonic,
         dependency="ssm",
     )
-    clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+    clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
     return ValidatorApp(
         limits=limits_from_env(environ),
         environment=environment,

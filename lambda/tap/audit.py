@@ -16,8 +16,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws
 from tap.budget import Budget
-from tap.config import DependencyError
 from tap.decision import Decision
+from tap.errors import DependencyError
 from tap.jsonlog import get_logger
 from tap.validation import Transaction
 
@@ -27,12 +27,12 @@ PREFIX = "audit/"
 
 
 def object_key(transaction_id: str, decided_at: _dt.datetime) -> str:
-    day = decided_at.astimezone(_dt.timezone.utc)
+    day = decided_at.astimezone(_dt.UTC)
     return f"{PREFIX}{day:%Y/%m/%d}/{transaction_id}.json"
 
 
 def build_record(txn: Transaction, decision: Decision, environment: str, request_id: str | None) -> dict[str, Any]:
-    decided_at = decision.decided_at or _dt.datetime.now(_dt.timezone.utc)
+    decided_at = decision.decided_at or _dt.datetime.now(_dt.UTC)
     return {
         "schema": "tap.audit.transaction/1",
         "environment": environment,
@@ -44,13 +44,13 @@ def build_record(txn: Transaction, decision: Decision, environment: str, request
         "clientTimestamp": txn.timestamp.isoformat(),
         "decision": decision.decision,
         "reasons": [r.to_dict() for r in decision.reasons],
-        "decidedAt": decided_at.astimezone(_dt.timezone.utc).isoformat(),
+        "decidedAt": decided_at.astimezone(_dt.UTC).isoformat(),
         "requestId": request_id,
     }
 
 
 class AuditWriter:
-    def __init__(self, s3: Any, bucket: str, environment: str):
+    def __init__(self, s3: aws.Client, bucket: str, environment: str):
         self._s3 = s3
         self._bucket = bucket
         self._environment = environment

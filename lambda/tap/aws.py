@@ -11,19 +11,21 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeAlias
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import env
+from tap import env, transient
+from tap.budget import Budget
 from tap.jsonlog import get_logger
 
-if TYPE_CHECKING:
-    from tap.budget import Budget
-
 logger = get_logger("aws")
+
+# A boto3 client: generated from the service model at run time, so it has no
+# static type without boto3-stubs (not on every machine's package index).
+Client: TypeAlias = Any
 
 # The custom resources (migrate, gate) have minutes and their own
 # deadline-aware retries around these: botocore may retry once more.
@@ -60,8 +62,8 @@ THROTTLE_BACKOFF_SECONDS = 0.2
 _DEFAULT_ATTEMPTS = {"legacy": 5, "standard": 3, "adaptive": 3}
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str, int], Any] = {}
-_overrides: dict[tuple[str, str], Any] = {}
+_clients: dict[tuple[str, str, int], Client] = {}
+_overrides: dict[tuple[str, str], Client] = {}
 
 
 def _key(service: str, region: str | None) -> tuple[str, str]:
@@ -70,7 +72,7 @@ def _key(service: str, region: str | None) -> tuple[str, str]:
     return service, region or env.get(env.AWS_REGION)
 
 
-def client(service: str, region: str | None = None, config: Config = DEFAULT_CONFIG) -> Any:
+def client(service: str, region: str | None = None, config: Config = DEFAULT_CONFIG) -> Client:
     """The container's client for ``service`` in ``region`` (default: the
     function's own region) with ``config`` (default: the short timeouts above)."""
     key = _key(service, region)
@@ -84,7 +86,7 @@ def client(service: str, region: str | None = None, config: Config = DEFAULT_CON
         return existing
 
 
-def override(service: str, client_: Any, region: str | None = None) -> None:
+def override(service: str, client_: Client, region: str | None = None) -> None:
     """Tests: ``client(service, region)`` returns ``client_`` whatever the config."""
     with _lock:
         _overrides[_key(service, region)] = client_
@@ -105,7 +107,7 @@ def attempts_of(config: Config) -> int:
     return _DEFAULT_ATTEMPTS.get(retries.get("mode") or "legacy", 5)
 
 
-def worst_case_seconds(client_: Any) -> float:
+def worst_case_seconds(client_: Client) -> float:
     """How long one call on ``client_`` takes at most against an endpoint
     that never accepts (connect timeout) or accepts and never answers (read
     timeout): (connect + read) x attempts, plus botocore's backoff between
@@ -120,7 +122,7 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def call(budget: Budget | None, dependency: str, client_: Any, operation: str, **params: Any) -> Any:
+def call(budget: Budget | None, dependency: str, client_: Client, operation: str, **params: Any) -> Any:
     """``client_.<operation>(**params)``, started only when its worst case fits
     ``budget`` (BudgetExhausted otherwise), retried once on a transient error
     when the retry's worst case fits too. Without a budget (the custom
@@ -135,8 +137,8 @@ def call(budget: Budget | None, dependency: str, client_: Any, operation: str, *
         try:
             return method(**params)
         except (BotoCoreError, ClientError) as e:
-            backoff = random.uniform(0, THROTTLE_BACKOFF_SECONDS) if "Throttl" in error_code(e) else 0.0
-            if attempt >= CALL_ATTEMPTS or not is_transient(e) or not budget.allows(worst + backoff):
+            backoff = random.uniform(0, THROTTLE_BACKOFF_SECONDS) if "Throttl" in transient.aws_error_code(e) else 0.0
+            if attempt >= CALL_ATTEMPTS or not transient.is_transient_aws(e) or not budget.allows(worst + backoff):
                 raise
             logger.warning(
                 "transient AWS error; retrying once",
@@ -144,36 +146,3 @@ def call(budget: Budget | None, dependency: str, client_: Any, operation: str, *
             )
         _sleep(backoff)
         attempt += 1
-
-
-def error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-# Error codes worth another try once botocore's own retries are used up.
-TRANSIENT_ERROR_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "InternalServiceError",
-        "InternalServiceErrorException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-    }
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for throttling, 5xx and connection failures; False for e.g. AccessDenied."""
-    if isinstance(exc, ClientError):
-        return error_code(exc) in TRANSIENT_ERROR_CODES
-    return isinstance(exc, BotoCoreError)

@@ -1,63 +1,51 @@
-"""CloudFormation custom resource plumbing, modelled on crhelper.
+"""The custom-resource lifecycle, modelled on crhelper: request types, the
+timeout timer, and exactly one answer per request.
 
 The one rule: CloudFormation must always get exactly one answer, or the
 stack waits (up to an hour) and a rollback can end in UPDATE_ROLLBACK_FAILED.
 So ``run``:
   * answers SUCCESS or FAILED for every request type, whatever the handler
     raises (FAILED carries the exception's message as the reason);
-  * starts a timer that answers FAILED shortly before the function would
-    time out, in case the handler hangs;
-  * PUTs the response to the pre-signed URL with retries, and raises only
-    when it could not be delivered, so that Lambda's own retry of the
-    asynchronous invocation gets another chance;
-  * keeps the PhysicalResourceId stable: the one in the event on Update and
-    Delete, and on Create one derived from the stack and logical id (a new id
-    on Update would make CloudFormation delete the "old" resource);
-  * once the timer has answered, cancels the run (``Cancellation``): the
+  * starts a timer that answers shortly before the function would time out,
+    in case the handler hangs: FAILED, unless the handler has said that a
+    FAILED would do harm (``current_invocation().answer_on_timeout``, e.g.
+    the deployment gate during a rollback) and what to answer instead;
+  * lets exactly one of the two answer (the body, its size limit and the
+    PUT with retries are tap/cfn_response.py's);
+  * once the timer has answered, cancels the run (tap/cancellation.py): the
     handler, still running, is told that nobody waits for its work any more
     and should stop touching anything. Handlers read it with
-    ``current_cancellation()``, or through ``Deadline(..., cancellation=)``;
-    their signature (event, context) is unchanged.
+    ``current_cancellation()``, or through ``Budget.from_context(...,
+    cancellation=)`` (tap/budget.py); their signature (event, context) is
+    unchanged.
 
-Response object: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
+Request object: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requests.html
 """
 
 from __future__ import annotations
 
 import contextvars
-import hashlib
-import http.client
-import json
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
+from tap.cancellation import Cancellation
+from tap.cfn_response import FAILED, SUCCESS, build_response, send_response
 from tap.jsonlog import bound, get_logger
+from tap.lambda_context import LambdaContext
 
 logger = get_logger("cfn")
 
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
+D = TypeVar("D")
+
 REQUEST_TYPES = ("Create", "Update", "Delete")
-# CloudFormation rejects response bodies over 4096 bytes.
-MAX_RESPONSE_BYTES = 4096
-SEND_ATTEMPTS = 5
-SEND_TIMEOUT_SECONDS = 10.0
 
 
-class ResponseNotDelivered(Exception):
-    """Every attempt to PUT the response failed."""
+class Send(Protocol):
+    """What ``cfn_response.send_response`` is to ``run``."""
 
-
-class UserFacingError(Exception):
-    """An expected failure whose message is the whole story (the Reason
-    shown in the CloudFormation console), without the exception type."""
-
-    user_facing = True
+    def __call__(self, url: str, body: Mapping[str, Any], *, time_left: Callable[[], float]) -> None: ...
 
 
 @dataclass
@@ -68,176 +56,64 @@ class Outcome:
     reason: str = ""
 
 
-def remaining_seconds(context: Any) -> float:
+def remaining_seconds(context: LambdaContext) -> float:
     return max(0.0, context.get_remaining_time_in_millis() / 1000.0)
 
 
-class Cancelled(UserFacingError):
-    """Raised by work that noticed its run was cancelled; its message never
-    reaches CloudFormation (the timer has answered already)."""
+TIMEOUT_REASON = "the function was about to time out before the work finished"
 
 
-class Cancellation:
-    """Set once CloudFormation has been answered by the timer (or by anyone
-    else than the handler): from then on the handler's work is for nobody,
-    and a statement or call it still starts can only do harm."""
+@dataclass(frozen=True)
+class TimeoutAnswer:
+    status: str
+    reason: str
+
+
+class Invocation:
+    """What the handler of one ``run`` and its timer share: the run's
+    cancellation, and what the timer answers if it fires first.
+
+    The timer answers FAILED unless the handler says otherwise: a handler that
+    learns that a FAILED would do harm (the deployment gate during a
+    rollback, where FAILED ends in UPDATE_ROLLBACK_FAILED) sets the answer to
+    SUCCESS with its reason, before it starts work that might not finish.
+    """
 
     def __init__(self) -> None:
-        self._event = threading.Event()
-        self.reason = ""
+        self.cancellation = Cancellation()
+        # Replaced whole, never mutated: the timer thread reads one reference.
+        self._timeout_answer = TimeoutAnswer(FAILED, TIMEOUT_REASON)
 
-    def cancel(self, reason: str) -> None:
-        self.reason = reason
-        self._event.set()
+    def answer_on_timeout(self, status: str, reason: str) -> None:
+        """What the timer answers from now on, if it fires before the handler returns."""
+        if status not in (SUCCESS, FAILED):
+            raise ValueError(f"invalid status {status!r}")
+        self._timeout_answer = TimeoutAnswer(status, reason)
 
     @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise Cancelled(f"cancelled: {self.reason}")
-
-    def wait(self, seconds: float) -> bool:
-        """Sleeps up to ``seconds``; True (at once) when cancelled meanwhile."""
-        return self._event.wait(max(0.0, seconds))
+    def timeout_answer(self) -> TimeoutAnswer:
+        return self._timeout_answer
 
 
-_current: contextvars.ContextVar[Cancellation | None] = contextvars.ContextVar("tap_cfn_cancellation", default=None)
+_current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("tap_cfn_invocation", default=None)
+
+
+def current_invocation() -> Invocation:
+    """The invocation of the ``run`` in progress in this context, or, outside
+    of one, a new one that no timer reads and that is never cancelled (so
+    callers need not check)."""
+    return _current.get() or Invocation()
 
 
 def current_cancellation() -> Cancellation:
-    """The cancellation of the ``run`` in progress in this context, or, outside
-    of one, a new one that is never cancelled (so callers need not check)."""
-    return _current.get() or Cancellation()
-
-
-class Deadline:
-    """Time the handler may still spend on work: the function's remaining
-    time minus a margin kept for answering CloudFormation, and none at all
-    once ``cancellation`` (optional; none: the old behaviour) is set."""
-
-    def __init__(self, context: Any, margin_seconds: float, cancellation: Cancellation | None = None):
-        self._context = context
-        self._margin = margin_seconds
-        self._cancellation = cancellation
-
-    def remaining(self) -> float:
-        if self._cancellation is not None and self._cancellation.cancelled:
-            return 0.0
-        return max(0.0, remaining_seconds(self._context) - self._margin)
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0
-
-
-def physical_resource_id(event: Mapping[str, Any]) -> str:
-    existing = event.get("PhysicalResourceId")
-    if existing:
-        return str(existing)
-    seed = f"{event.get('StackId', '')}|{event.get('LogicalResourceId', '')}".encode()
-    return f"{event.get('LogicalResourceId') or 'resource'}-{hashlib.sha256(seed).hexdigest()[:16]}"
-
-
-def build_response(
-    event: Mapping[str, Any], status: str, reason: str, data: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    if status not in (SUCCESS, FAILED):
-        raise ValueError(f"invalid status {status!r}")
-    body: dict[str, Any] = {
-        "Status": status,
-        "Reason": reason or status,
-        "PhysicalResourceId": physical_resource_id(event),
-        "StackId": event.get("StackId", ""),
-        "RequestId": event.get("RequestId", ""),
-        "LogicalResourceId": event.get("LogicalResourceId", ""),
-        "NoEcho": False,
-        "Data": {str(k): str(v) for k, v in (data or {}).items()},
-    }
-    return fit_response(body)
-
-
-def _size(body: Mapping[str, Any]) -> int:
-    return len(json.dumps(body).encode("utf-8"))
-
-
-def fit_response(body: dict[str, Any]) -> dict[str, Any]:
-    """Shortens Reason (then drops Data) until the body fits the 4 KiB limit."""
-    if _size(body) <= MAX_RESPONSE_BYTES:
-        return body
-    reason = body["Reason"]
-    suffix = " ...[truncated]"
-    # JSON escaping makes bytes-per-character vary: binary-search the longest prefix that fits.
-    low, high = 0, len(reason)
-    while low < high:
-        mid = (low + high + 1) // 2
-        body["Reason"] = reason[:mid] + suffix
-        if _size(body) <= MAX_RESPONSE_BYTES:
-            low = mid
-        else:
-            high = mid - 1
-    body["Reason"] = reason[:low] + suffix
-    if low == 0 or _size(body) > MAX_RESPONSE_BYTES:
-        body["Reason"] = "response truncated: see the function's logs"
-        if _size(body) > MAX_RESPONSE_BYTES:
-            body["Data"] = {}
-    return body
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-def send_response(
-    url: str,
-    body: Mapping[str, Any],
-    *,
-    opener: Callable[..., Any] | None = None,
-    sleep: Callable[[float], None] | None = None,
-    time_left: Callable[[], float] = lambda: float("inf"),
-    attempts: int = SEND_ATTEMPTS,
-) -> None:
-    """PUTs the body to the pre-signed URL, retrying with backoff.
-
-    urllib.request keeps the image free of extra HTTP libraries; the opener
-    and sleep are looked up at call time so tests can replace them.
-    """
-    opener = opener or urllib.request.urlopen
-    sleep = sleep or _sleep
-    payload = json.dumps(body).encode("utf-8")
-    # The pre-signed S3 URL was signed without a content type: send an empty one
-    # (urllib would otherwise add application/x-www-form-urlencoded).
-    headers = {"Content-Type": "", "Content-Length": str(len(payload))}
-    delay = 0.5
-    last_error: BaseException | None = None
-    for attempt in range(1, attempts + 1):
-        request = urllib.request.Request(url, data=payload, headers=headers, method="PUT")
-        try:
-            timeout = max(1.0, min(SEND_TIMEOUT_SECONDS, time_left()))
-            with opener(request, timeout=timeout) as reply:
-                status = getattr(reply, "status", None) or reply.getcode()
-            if 200 <= int(status) < 300:
-                logger.info("response delivered", extra={"status": body.get("Status"), "attempt": attempt})
-                return
-            last_error = ResponseNotDelivered(f"HTTP {status}")
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
-            # HTTPError (4xx/5xx) is a URLError; S3 hiccups are worth a retry too.
-            last_error = e
-        logger.warning(
-            "could not deliver the response",
-            extra={"attempt": attempt, "error": f"{type(last_error).__name__}: {last_error}"},
-        )
-        if attempt == attempts or time_left() < delay + 1.0:
-            break
-        sleep(delay)
-        delay = min(delay * 2, 8.0)
-    raise ResponseNotDelivered(f"could not deliver the response after {attempt} attempt(s)") from last_error
+    """The cancellation of the ``run`` in progress in this context (see ``current_invocation``)."""
+    return current_invocation().cancellation
 
 
 class _Responder:
     """Lets exactly one of (handler, timeout timer) answer."""
 
-    def __init__(self, event: Mapping[str, Any], context: Any, send: Callable[..., None]):
+    def __init__(self, event: Mapping[str, Any], context: LambdaContext, send: Send):
         self._event = event
         self._context = context
         self._send = send
@@ -263,7 +139,7 @@ class _Responder:
         return True
 
 
-def failure_reason(exc: BaseException, context: Any) -> str:
+def failure_reason(exc: BaseException, context: LambdaContext) -> str:
     message = str(exc) or type(exc).__name__
     if not getattr(exc, "user_facing", False):
         message = f"{type(exc).__name__}: {message}"
@@ -271,18 +147,18 @@ def failure_reason(exc: BaseException, context: Any) -> str:
     return f"{message} (log stream: {stream})" if stream else message
 
 
-Handler = Callable[[Mapping[str, Any], Any], Outcome]
+Handler = Callable[[Mapping[str, Any], LambdaContext], Outcome]
 
 
 def run(
     event: Mapping[str, Any],
-    context: Any,
+    context: LambdaContext,
     *,
     create: Handler,
     update: Handler,
     delete: Handler,
     timeout_margin_seconds: float,
-    send: Callable[..., None] = send_response,
+    send: Send = send_response,
 ) -> dict[str, Any]:
     """Runs the handler for the event's RequestType and answers CloudFormation.
 
@@ -298,18 +174,18 @@ def run(
         cfn_request_id=event.get("RequestId"),
     ):
         responder = _Responder(event, context, send)
-        cancellation = Cancellation()
+        invocation = Invocation()
 
         def on_timeout() -> None:
             # First: the handler must not start anything more, whether or not
             # the answer gets through.
-            cancellation.cancel("the timer answered CloudFormation before the work finished")
+            invocation.cancellation.cancel("the timer answered CloudFormation before the work finished")
+            answer = invocation.timeout_answer
             try:
                 responder.respond(
                     "timer",
-                    FAILED,
-                    "the function was about to time out before the work finished"
-                    f" (log stream: {getattr(context, 'log_stream_name', '?')})",
+                    answer.status,
+                    f"{answer.reason} (log stream: {getattr(context, 'log_stream_name', '?')})",
                 )
             except Exception:
                 logger.exception("could not deliver the timeout response")
@@ -323,7 +199,7 @@ def run(
             try:
                 if handler is None:
                     raise ValueError(f"unknown RequestType {request_type!r}")
-                token = _current.set(cancellation)
+                token = _current.set(invocation)
                 try:
                     outcome = handler(event, context)
                 finally:
@@ -343,41 +219,46 @@ def run(
         return responder.body or {}
 
 
+@dataclass(frozen=True)
+class Resource(Generic[D]):
+    """One custom resource whose Create and Update share one function of
+    (event, context, dependencies); defined beside its logic (tap/deploy_gate.py,
+    tap/migrate_resource.py, tap/prerequisites.py) and turned into the Lambda
+    handler by CustomResourceHandler."""
 
-class CustomResource:
-    """A Lambda custom resource whose Create and Update share one function of
-    (event, context, dependencies). The dependencies (AWS clients, clocks) are
-    built on first use, inside ``run``, so that a failure to build them still
-    reaches CloudFormation; tests inject theirs with ``set_dependencies``."""
+    # Called on first use, inside ``run``, so that a failure to build the
+    # dependencies (AWS clients, clocks) still reaches CloudFormation.
+    default_dependencies: Callable[[], D]
+    on_create_or_update: Callable[[Mapping[str, Any], LambdaContext, D], Outcome]
+    on_delete: Handler
+    # How long before the function's timeout the timer answers.
+    timeout_margin_seconds: float
 
-    def __init__(
-        self,
-        default_dependencies: Callable[[], Any],
-        on_create_or_update: Callable[[Mapping[str, Any], Any, Any], Outcome],
-        on_delete: Handler,
-        timeout_margin_seconds: float,
-    ) -> None:
-        self._default_dependencies = default_dependencies
-        self._on_create_or_update = on_create_or_update
-        self._on_delete = on_delete
-        self._timeout_margin_seconds = timeout_margin_seconds
-        self._dependencies: Any = None
 
-    def set_dependencies(self, dependencies: Any) -> None:
+class CustomResourceHandler(Generic[D]):
+    """The one factory of the custom-resource handlers: ``handler(event,
+    context)`` runs ``resource`` through ``run``. The dependencies are built
+    once per container and kept; tests inject theirs with ``set_dependencies``."""
+
+    def __init__(self, resource: Resource[D]) -> None:
+        self._resource = resource
+        self._dependencies: D | None = None
+
+    def set_dependencies(self, dependencies: D | None) -> None:
         """None restores the default."""
         self._dependencies = dependencies
 
-    def _create_or_update(self, event: Mapping[str, Any], context: Any) -> Outcome:
+    def _create_or_update(self, event: Mapping[str, Any], context: LambdaContext) -> Outcome:
         if self._dependencies is None:
-            self._dependencies = self._default_dependencies()
-        return self._on_create_or_update(event, context, self._dependencies)
+            self._dependencies = self._resource.default_dependencies()
+        return self._resource.on_create_or_update(event, context, self._dependencies)
 
-    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def __call__(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         return run(
             event,
             context,
             create=self._create_or_update,
             update=self._create_or_update,
-            delete=self._on_delete,
-            timeout_margin_seconds=self._timeout_margin_seconds,
+            delete=self._resource.on_delete,
+            timeout_margin_seconds=self._resource.timeout_margin_seconds,
         )

@@ -11,53 +11,73 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 import pymysql
-from pymysql.constants import CR, ER
+from pymysql.constants import ER
 
 from tap import env
 from tap.budget import MIN_DB_CONNECT_SECONDS, Budget
-from tap.config import DbSettings, DependencyError, TTLCache
+from tap.db_settings import DbSettings
+from tap.errors import DependencyError
 from tap.jsonlog import get_logger
+from tap.transient import mysql_error_code
+from tap.ttl_cache import TTLCache
 
 logger = get_logger("db")
 
+# A row as pymysql returns it: the column values, typed by the server.
+Row = tuple[Any, ...]
+
+
+class Cursor(Protocol):
+    """What tap uses of a pymysql cursor (PyMySQL ships no types)."""
+
+    def execute(self, query: str, args: object = None) -> object: ...
+
+    def fetchone(self) -> Row | None: ...
+
+    def fetchall(self) -> Sequence[Row]: ...
+
+    def __enter__(self) -> Cursor: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> object: ...
+
+
+class Connection(Protocol):
+    """What tap uses of a pymysql connection."""
+
+    def cursor(self) -> Cursor: ...
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def select_db(self, db: str) -> None: ...
+
+    def ping(self, reconnect: bool = ...) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def one_row(cur: Cursor) -> Row:
+    """The row of a query that always returns one (an aggregate, GET_LOCK)."""
+    row = cur.fetchone()
+    if row is None:
+        # Not a MySQLError: a bug, not an outage to retry.
+        raise RuntimeError("the query returned no row")
+    return row
+
+
 # fullmatch: "$" with re.match would let "tap\n" through.
 DATABASE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,64}")
-
-# Errors after which the same statement may succeed on a new attempt.
-TRANSIENT_ERROR_CODES = frozenset(
-    {
-        CR.CR_CONNECTION_ERROR,  # 2002
-        CR.CR_CONN_HOST_ERROR,  # 2003 can't connect (instance rebooting, failover)
-        CR.CR_SERVER_GONE_ERROR,  # 2006
-        CR.CR_SERVER_LOST,  # 2013
-        ER.CON_COUNT_ERROR,  # 1040 too many connections
-        ER.LOCK_DEADLOCK,  # 1213
-        ER.LOCK_WAIT_TIMEOUT,  # 1205
-        1290,  # ER_OPTION_PREVENTS_STATEMENT: --read-only, i.e. we hit a writer mid-failover
-        1836,  # ER_READ_ONLY_MODE
-    }
-)
-
-
-def error_code(exc: BaseException) -> int | None:
-    if isinstance(exc, pymysql.MySQLError) and exc.args and isinstance(exc.args[0], int):
-        return exc.args[0]
-    return None
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, pymysql.err.InterfaceError):
-        # pymysql's "connection already closed" / broken pipe on a dead socket.
-        return True
-    if isinstance(exc, pymysql.err.OperationalError):
-        return error_code(exc) in TRANSIENT_ERROR_CODES
-    # A socket error surfaces as OSError when the network drops mid-handshake.
-    return isinstance(exc, (ConnectionError, TimeoutError))
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,7 @@ class TlsConfig:
     ca_bundle: str
 
     @classmethod
-    def from_env(cls) -> "TlsConfig":
+    def from_env(cls) -> TlsConfig:
         return cls(ca_bundle=env.get(env.DB_CA_BUNDLE))
 
 
@@ -82,7 +102,7 @@ class Timeouts:
         handshake under it)."""
         return self.connect + self.read
 
-    def fitted(self, seconds: float) -> "Timeouts":
+    def fitted(self, seconds: float) -> Timeouts:
         """These timeouts, scaled down together when need be so that opening
         a connection fits ``seconds``: pymysql fixes them per connection, so
         this is as close to per call as it gets."""
@@ -106,10 +126,10 @@ def connect(
     *,
     tls: TlsConfig | None,
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    database: str | None | bool = True,
+    database: str | bool | None = True,
     autocommit: bool = True,
     lock_wait_timeout: int | None = None,
-) -> pymysql.connections.Connection:
+) -> Connection:
     """Open a connection. ``database=True`` selects ``settings.database``,
     ``None``/``False`` selects none (the migrator creates it first)."""
     kwargs: dict[str, Any] = {
@@ -138,7 +158,7 @@ def connect(
         kwargs["ssl_ca"] = tls.ca_bundle
         kwargs["ssl_verify_cert"] = True
         kwargs["ssl_verify_identity"] = True
-    conn = pymysql.connect(**kwargs)
+    conn: Connection = pymysql.connect(**kwargs)
     if lock_wait_timeout is not None:
         # InnoDB waits 50 s by default, longer than the validator may run.
         with conn.cursor() as cur:
@@ -163,17 +183,17 @@ class ConnectionProvider:
     def __init__(
         self,
         settings: TTLCache[DbSettings],
-        connect_fn: Callable[[DbSettings, Timeouts], Any],
+        connect_fn: Callable[[DbSettings, Timeouts], Connection],
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ):
         self._settings = settings
         self._connect_fn = connect_fn
         self._timeouts = timeouts
-        self._conn: Any = None
+        self._conn: Connection | None = None
         self._conn_timeouts: Timeouts | None = None
         self._lock = threading.Lock()
 
-    def get(self, budget: Budget) -> Any:
+    def get(self, budget: Budget) -> Connection:
         with self._lock:
             if self._conn is not None and self._conn_timeouts is not None:
                 if self._conn_timeouts.read < self._timeouts.fitted(budget.remaining()).read:
@@ -219,17 +239,17 @@ class ConnectionProvider:
         with self._lock:
             self._close_quietly()
 
-    def _connect(self, budget: Budget) -> tuple[Any, Timeouts]:
+    def _connect(self, budget: Budget) -> tuple[Connection, Timeouts]:
         settings = self._settings.get(budget)
         timeouts = self._timeouts.fitted(budget.remaining())
         budget.require("database", max(MIN_DB_CONNECT_SECONDS, timeouts.connect_worst_case))
         return self._connect_fn(settings, timeouts), timeouts
 
-    def _open(self, budget: Budget) -> tuple[Any, Timeouts]:
+    def _open(self, budget: Budget) -> tuple[Connection, Timeouts]:
         try:
             return self._connect(budget)
         except (pymysql.MySQLError, OSError) as e:
-            if error_code(e) != ER.ACCESS_DENIED_ERROR:
+            if mysql_error_code(e) != ER.ACCESS_DENIED_ERROR:
                 logger.exception("could not connect to the database")
                 raise DependencyError("database", "could not connect") from e
             logger.warning("database refused the cached credentials; re-reading the secret")
@@ -246,7 +266,7 @@ class ConnectionProvider:
             close_quietly(conn)
 
 
-def close_quietly(conn: Any) -> None:
+def close_quietly(conn: Connection) -> None:
     try:
         conn.close()
     except pymysql.MySQLError:

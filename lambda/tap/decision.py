@@ -49,7 +49,7 @@ class Decision:
 
 def utc_day_bounds(moment: _dt.datetime) -> tuple[_dt.datetime, _dt.datetime]:
     """[start, end) of the UTC calendar day containing ``moment`` (naive UTC, as stored)."""
-    utc = moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    utc = moment.astimezone(_dt.UTC).replace(tzinfo=None)
     start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + _dt.timedelta(days=1)
 

@@ -31,7 +31,11 @@ rollback in the event, so the gate reads the status of its own stack
 cannot be read, for whatever reason (AWS errors after retries, a malformed
 answer, a bug), the gate cannot rule out a rollback and therefore never
 fails: it still bakes and logs the alarms, and answers SUCCESS with "gate
-unverified" in the reason, whatever goes wrong on the way.
+unverified" in the reason, whatever goes wrong on the way. That holds for the
+custom-resource timer too (tap/cfn.py), which answers shortly before the
+function times out if the gate has not: the gate tells it to answer SUCCESS
+while the status is unknown or a rollback, and FAILED only once it knows it
+is baking a deployment.
 
 Delete: SUCCESS at once.
 
@@ -54,14 +58,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import aws, env, properties
-from tap.cfn import Deadline, Outcome, UserFacingError
-from tap.properties import InvalidProperties
+from tap import aws, cfn, env, properties
+from tap.budget import Budget
+from tap.cfn import Outcome
+from tap.cfn_response import FAILED, SUCCESS
+from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
+from tap.lambda_context import LambdaContext
+from tap.properties import InvalidProperties
 
 logger = get_logger("gate")
 
-# Function timeout is 900 s. The timer answers FAILED 20 s before the end;
+# Function timeout is 900 s. The timer answers 20 s before the end (FAILED,
+# or SUCCESS while a rollback cannot be ruled out: see on_update);
 # the bake stops 60 s before the end, leaving time for the last poll (own and
 # peer region: two calls of at most ~7 s each with tap.aws's client timeouts)
 # and the answer.
@@ -80,6 +89,9 @@ BAKE_MINUTES_PATTERN = re.compile(r"auto|[0-9]|10")
 
 ALARM = "ALARM"
 UNVERIFIED = "gate unverified (stack status unknown)"
+# The timer's answer (tap/cfn.py) when it fires before the gate has answered.
+TIMED_OUT = "the function was about to time out before"
+NOT_FAILING = "not failing (possible rollback)"
 PEER_FAILURE_WHY = "the other region's deployment is unhealthy; failing here too so both regions roll back to the same release"
 
 
@@ -127,7 +139,7 @@ class GateProperties:
     peer_alarm_names: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, props: Mapping[str, Any] | None) -> "GateProperties":
+    def parse(cls, props: Mapping[str, Any] | None) -> GateProperties:
         props = props or {}
         names = _alarm_names(props, "AlarmNames", required=True)
         raw_bake = props.get("BakeMinutes")
@@ -158,23 +170,23 @@ class GateProperties:
         )
 
 
-def _cloudwatch_in(region: str) -> Any:
+def _cloudwatch_in(region: str) -> aws.Client:
     return aws.client("cloudwatch", region)
 
 
 @dataclass
 class Dependencies:
-    cloudformation: Any
-    cloudwatch: Any
+    cloudformation: aws.Client
+    cloudwatch: aws.Client
     # The client for another region; tap.aws builds one per region, once per container.
-    cloudwatch_in: Callable[[str], Any] = _cloudwatch_in
+    cloudwatch_in: Callable[[str], aws.Client] = _cloudwatch_in
     region: str = field(default_factory=lambda: env.get(env.AWS_REGION))
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     poll_interval: float = POLL_INTERVAL_SECONDS
 
     @classmethod
-    def default(cls) -> "Dependencies":
+    def default(cls) -> Dependencies:
         return cls(cloudformation=aws.client("cloudformation"), cloudwatch=aws.client("cloudwatch"))
 
 
@@ -232,7 +244,7 @@ def _alarm_list(page: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return alarms
 
 
-def read_alarms(names: Sequence[str], cloudwatch: Any) -> AlarmSnapshot:
+def read_alarms(names: Sequence[str], cloudwatch: aws.Client) -> AlarmSnapshot:
     """One look at the named alarms. Raises MalformedAnswer on an answer it cannot read."""
     states: dict[str, str] = {}
     reasons: dict[str, str] = {}
@@ -379,18 +391,21 @@ def _read_peer(props: GateProperties, deps: Dependencies, tally: _PeerTally, pol
     if snapshot.missing and not snapshot.in_alarm:
         tally.failures += 1
         tally.last_error = "not found there: " + ", ".join(snapshot.missing)
-        logger.warning("other region's alarms not found", extra={"poll": poll, "region": props.peer_region, "missing": list(snapshot.missing)})
+        logger.warning(
+            "other region's alarms not found",
+            extra={"poll": poll, "region": props.peer_region, "missing": list(snapshot.missing)},
+        )
         return None
     tally.reads += 1
     return snapshot
 
 
-def bake(props: GateProperties, deadline: Deadline, deps: Dependencies, *, fail_on_alarm: bool = True) -> Outcome:
+def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_alarm: bool = True) -> Outcome:
     """Polls until the bake ends; the bake is capped at 10 minutes and by the time left.
 
     With BakeMinutes auto the length is known once the alarms have been read;
     until then the bake may last up to the cap."""
-    cap = min(float(MAX_BAKE_SECONDS), max(0.0, deadline.remaining()))
+    cap = min(float(MAX_BAKE_SECONDS), max(0.0, budget.remaining()))
     plan = None if props.bake_minutes is None else fixed_plan(props.bake_minutes, cap)
     start = deps.monotonic()
     polls = 0
@@ -426,7 +441,7 @@ def bake(props: GateProperties, deadline: Deadline, deps: Dependencies, *, fail_
                     raise GateFailed(unhealthy["peer"])
                 logger.error("other region unhealthy; not failing (possible rollback)", extra={"detail": unhealthy["peer"]})
         left = start + (plan.seconds if plan else cap) - deps.monotonic()
-        if left <= 0 or deadline.expired():
+        if left <= 0 or budget.expired():
             break
         deps.sleep(min(deps.poll_interval, left))
     if plan is None:
@@ -456,7 +471,7 @@ def bake(props: GateProperties, deadline: Deadline, deps: Dependencies, *, fail_
 # --- request types -------------------------------------------------------------------
 
 
-def on_create(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     props = GateProperties.parse(event.get("ResourceProperties"))
     data = {"Polls": "1", "BakeSeconds": "0", "Alarms": ",".join(props.alarm_names)}
     no_bake = "created without a bake (a new environment has no traffic and no alarm data)"
@@ -472,30 +487,46 @@ def on_create(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Out
     return Outcome(data=data, reason=f"{no_bake}; all {len(props.alarm_names)} alarms exist in {deps.region}")
 
 
-def on_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
+    invocation = cfn.current_invocation()
+    # Until the status is read this may be a rollback, so the timer, should it
+    # fire first, must not answer FAILED either.
+    invocation.answer_on_timeout(SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} reading the stack status; {NOT_FAILING}")
     status = stack_status(str(event.get("StackId", "")), deps)
     if status is not None and not is_rollback_status(status):
+        invocation.answer_on_timeout(FAILED, f"deployment gate failed: {TIMED_OUT} the bake finished")
         props = GateProperties.parse(event.get("ResourceProperties"))
-        return bake(props, Deadline(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
+        return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
     # A rollback, or possibly one: whatever happens from here on, never FAILED
-    # (it would end in UPDATE_ROLLBACK_FAILED).
+    # (it would end in UPDATE_ROLLBACK_FAILED), not even from the timer.
     try:
         if status is not None:
+            invocation.answer_on_timeout(SUCCESS, f"stack is in {status}; gate skipped")
             logger.info("stack is rolling back; the gate lets it through", extra={"stack_status": status})
             return Outcome(data={"Polls": "0", "BakeSeconds": "0"}, reason=f"stack is in {status}; gate skipped")
+        invocation.answer_on_timeout(SUCCESS, f"{UNVERIFIED}: {TIMED_OUT} the bake finished; {NOT_FAILING}")
         logger.error("stack status unknown; baking without the power to fail")
         props = GateProperties.parse(event.get("ResourceProperties"))
-        return bake(props, Deadline(context, BAKE_SAFETY_MARGIN_SECONDS), deps, fail_on_alarm=False)
+        return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps, fail_on_alarm=False)
     except Exception as e:
         logger.exception("gate could not run; not failing (possible rollback)", extra={"stack_status": status})
         return Outcome(reason=f"{UNVERIFIED}: {e if getattr(e, 'user_facing', False) else _describe(e)}")
 
 
-def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create_or_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     if event.get("RequestType") == "Create":
         return on_create(event, context, deps)
     return on_update(event, context, deps)
 
 
-def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:
+def on_delete(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies | None = None) -> Outcome:
     return Outcome(reason="nothing to delete")
+
+
+# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
+RESOURCE = cfn.Resource(
+    default_dependencies=lambda: Dependencies.default(),
+    on_create_or_update=on_create_or_update,
+    on_delete=on_delete,
+    timeout_margin_seconds=TIMEOUT_MARGIN_SECONDS,
+)

@@ -13,7 +13,7 @@ DynamoDB session item (requestFingerprint, cardFingerprint):
   it is secret, and Aurora holds every input in clear, so it can also be
   recomputed for rows recorded before the column existed.
 * card: "<key id>:" + HMAC-SHA256(key, context + transactionId + PAN), only
-  when the key is configured (an SSM SecureString, see tap/config.py). Keyed,
+  when the key is configured (an SSM SecureString, see tap/db_settings.py). Keyed,
   because an unkeyed hash of a PAN next to its last four digits is brute
   forced in seconds; with the transactionId, so that one card's digests do
   not link its transactions. When either side has no card part (no key at
@@ -46,7 +46,7 @@ class FingerprintKey:
     secret: bytes = field(repr=False)
 
     @classmethod
-    def from_parameter(cls, value: str) -> "FingerprintKey":
+    def from_parameter(cls, value: str) -> FingerprintKey:
         secret = value.strip().encode("utf-8")
         if len(secret) < MIN_KEY_BYTES:
             raise ValueError(f"the fingerprint key must have at least {MIN_KEY_BYTES} bytes")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap.budget import Budget
-from tap.config import BudgetExhausted, DependencyError
+from tap.errors import BudgetExhausted, DependencyError
 from tap.jsonlog import get_logger
 
 logger = get_logger("health")

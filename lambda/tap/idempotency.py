@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws
-from tap.aws import error_code
 from tap.budget import Budget
-from tap.config import DependencyError
 from tap.decision import Decision, Reason
+from tap.errors import DependencyError
 from tap.fingerprint import Fingerprint
 from tap.jsonlog import get_logger
+from tap.transient import aws_error_code
 
 if TYPE_CHECKING:
     from tap.store import Recorded
@@ -60,7 +60,7 @@ def _decision_from_item(transaction_id: str, item: dict[str, Any]) -> Decision:
 
 
 class IdempotencyStore:
-    def __init__(self, dynamodb: Any, table_name: str):
+    def __init__(self, dynamodb: aws.Client, table_name: str):
         self._ddb = dynamodb
         self._table = table_name
 
@@ -95,7 +95,7 @@ class IdempotencyStore:
             "decision": {"S": decision.decision},
             "reasons": {"S": json.dumps([r.to_dict() for r in decision.reasons])},
             "merchantId": {"S": recorded.transaction.merchant_id},
-            "decidedAt": {"S": decided_at.astimezone(_dt.timezone.utc).isoformat()},
+            "decidedAt": {"S": decided_at.astimezone(_dt.UTC).isoformat()},
             "expiresAt": {"N": str(int(now.timestamp()) + RECORD_TTL_SECONDS)},
             "requestFingerprint": {"S": recorded.fingerprint.request},
         }
@@ -115,7 +115,7 @@ class IdempotencyStore:
             )
             return
         except (BotoCoreError, ClientError) as e:
-            if error_code(e) != "ConditionalCheckFailedException":
+            if aws_error_code(e) != "ConditionalCheckFailedException":
                 logger.exception("could not write the session table")
                 raise DependencyError("dynamodb", "could not write the session table") from e
             existing = e.response.get("Item")

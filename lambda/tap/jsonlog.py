@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TextIO
 
 from tap import env
 from tap.card import SCRUB_MIN_LENGTH, redact_card_numbers
@@ -54,7 +54,7 @@ def redact_pans(text: str) -> str:
     return redact_card_numbers(text, REDACTED_PAN, SCRUB_MIN_LENGTH)
 
 
-def _scrub(value: Any) -> Any:
+def _scrub(value: object) -> object:
     """``value`` with every card number redacted, recursively; what json.dumps
     would have turned into text through ``default=str`` is turned into text
     here first, so it is scrubbed too."""
@@ -76,7 +76,7 @@ def _scrub(value: Any) -> Any:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "timestamp": _dt.datetime.fromtimestamp(record.created, _dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "timestamp": _dt.datetime.fromtimestamp(record.created, _dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -91,18 +91,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(_scrub(entry), separators=(",", ":"))
 
 
-class _StdoutHandler(logging.StreamHandler):
+class _StdoutHandler(logging.StreamHandler[TextIO]):
     """Resolves sys.stdout at emit time so test capture (capsys) sees the lines."""
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D401 - logging.StreamHandler API
+    @property
+    def stream(self) -> TextIO:
         return sys.stdout
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 

@@ -20,12 +20,17 @@ from typing import Any
 
 import pymysql
 
-from tap import aws, db
-from tap.cfn import Cancellation, Deadline, Outcome, UserFacingError, current_cancellation
-from tap.config import DbParameterNames, DbSettings, DependencyError, load_db_settings
+from tap import aws, cfn, db
+from tap.budget import Budget
+from tap.cancellation import Cancellation
+from tap.cfn import Outcome, current_cancellation
+from tap.db_settings import DbParameterNames, DbSettings, load_db_settings
+from tap.errors import DependencyError, UserFacingError
 from tap.jsonlog import get_logger
+from tap.lambda_context import LambdaContext
 from tap.migration_files import MIGRATIONS_DIR, discover, migrations_hash
 from tap.migrations import MigrationError, MigrationResult, apply_migrations
+from tap.transient import is_transient_mysql
 
 logger = get_logger("migrate")
 
@@ -50,7 +55,7 @@ class Properties:
     database: str
 
     @classmethod
-    def parse(cls, props: Mapping[str, Any] | None) -> "Properties":
+    def parse(cls, props: Mapping[str, Any] | None) -> Properties:
         props = props or {}
         missing = [name for name in REQUIRED_PROPERTIES if not str(props.get(name) or "").strip()]
         if missing:
@@ -70,7 +75,7 @@ class Properties:
         )
 
 
-def _default_connect(settings: DbSettings, read_timeout: float) -> Any:
+def _default_connect(settings: DbSettings, read_timeout: float) -> db.Connection:
     seconds = max(5, int(read_timeout))
     return db.connect(
         settings,
@@ -82,27 +87,27 @@ def _default_connect(settings: DbSettings, read_timeout: float) -> Any:
 
 @dataclass
 class Dependencies:
-    ssm: Any
-    secrets: Any
-    connect: Callable[[DbSettings, float], Any] = _default_connect
+    ssm: aws.Client
+    secrets: aws.Client
+    connect: Callable[[DbSettings, float], db.Connection] = _default_connect
     migrations_dir: Path = MIGRATIONS_DIR
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
     monotonic: Callable[[], float] = time.monotonic
 
     @classmethod
-    def default(cls) -> "Dependencies":
+    def default(cls) -> Dependencies:
         return cls(ssm=aws.client("ssm"), secrets=aws.client("secretsmanager"))
 
 
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DependencyError):
         return exc.transient
-    return db.is_transient(exc)
+    return is_transient_mysql(exc)
 
 
 def apply_with_retry(
-    props: Properties, deadline: Deadline, deps: Dependencies, cancellation: Cancellation | None = None
+    props: Properties, budget: Budget, deps: Dependencies, cancellation: Cancellation | None = None
 ) -> MigrationResult:
     """``cancellation``: once set (the timer answered), no further attempt,
     sleep or statement (apply_migrations checks it before each)."""
@@ -118,12 +123,12 @@ def apply_with_retry(
         try:
             if settings is None:
                 settings = load_db_settings(deps.ssm, deps.secrets, props.parameters, props.database)
-            conn = deps.connect(settings, deadline.remaining())
+            conn = deps.connect(settings, max(0.0, budget.remaining()))
             return apply_migrations(
                 conn,
                 migrations,
                 database=props.database,
-                lock_timeout_seconds=max(1.0, deadline.remaining() - 5.0),
+                lock_timeout_seconds=max(1.0, budget.remaining() - 5.0),
                 clock=deps.monotonic,
                 cancellation=cancellation,
             )
@@ -131,7 +136,7 @@ def apply_with_retry(
             if not _is_transient(e):
                 raise
             wait = min(delay, BACKOFF_MAX_SECONDS) * (0.5 + deps.jitter() / 2)
-            if deadline.remaining() <= wait:
+            if budget.remaining() <= wait:
                 logger.exception("transient error and no time left to retry", extra={"attempt": attempt})
                 raise MigrationError(
                     f"gave up after {attempt} attempt(s), out of time; last error: {type(e).__name__}: {e}"
@@ -148,11 +153,11 @@ def apply_with_retry(
                 db.close_quietly(conn)
 
 
-def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create_or_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
     cancellation = current_cancellation()
-    deadline = Deadline(context, WORK_MARGIN_SECONDS, cancellation)
-    result = apply_with_retry(props, deadline, deps, cancellation)
+    budget = Budget.from_context(context, WORK_MARGIN_SECONDS, cancellation)
+    result = apply_with_retry(props, budget, deps, cancellation)
     applied = ", ".join(result.applied) or "none"
     logger.info(
         "schema migrations done",
@@ -168,6 +173,15 @@ def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependenci
     )
 
 
-def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:
+def on_delete(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies | None = None) -> Outcome:
     logger.info("Delete: leaving the schema and its data in place")
     return Outcome(reason="schema and data left in place")
+
+
+# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
+RESOURCE = cfn.Resource(
+    default_dependencies=lambda: Dependencies.default(),
+    on_create_or_update=on_create_or_update,
+    on_delete=on_delete,
+    timeout_margin_seconds=TIMEOUT_MARGIN_SECONDS,
+)

@@ -117,11 +117,7 @@ def split_statements(sql: str) -> list[str]:
                 raise MigrationFileError("unterminated quoted string in SQL")
             current.append(sql[i : j + 1])
             i = j + 1
-        elif ch == "-" and nxt == "-" and (i + 2 >= n or sql[i + 2] in " \t\r\n"):
-            end = sql.find("\n", i)
-            i = n if end == -1 else end + 1
-            current.append("\n")
-        elif ch == "#":
+        elif (ch == "-" and nxt == "-" and (i + 2 >= n or sql[i + 2] in " \t\r\n")) or ch == "#":
             end = sql.find("\n", i)
             i = n if end == -1 else end + 1
             current.append("\n")

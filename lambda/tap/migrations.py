@@ -25,7 +25,7 @@
   continues with the first that had not run. The shipped files are also
   written re-runnable (IF NOT EXISTS, guarded ALTERs), which covers the one
   gap left: a DDL statement that ran but whose progress row was not written.
-* ``cancellation`` (tap/cfn.py) is checked before every statement: once the
+* ``cancellation`` (tap/cancellation.py, set by tap/cfn.py's timer) is checked before every statement: once the
   timer has answered CloudFormation, nothing more is executed, not even the
   lock release (closing the connection releases it). The one exception is
   the progress row of a DDL statement that was already running then: it
@@ -38,14 +38,15 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pymysql
 
-from tap.cfn import Cancellation, UserFacingError
-from tap.db import error_code, quote_identifier
+from tap.cancellation import Cancellation
+from tap.db import Connection, Cursor, one_row, quote_identifier
+from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.migration_files import DATA, DDL, MigrationFile, MigrationFileError, MigrationPlan, plan, preview
+from tap.transient import mysql_error_code
 
 logger = get_logger("migrations")
 
@@ -111,16 +112,16 @@ def lock_name(database: str) -> str:
     return name
 
 
-def _acquire_lock(cur: Any, name: str, timeout_seconds: float) -> None:
+def _acquire_lock(cur: Cursor, name: str, timeout_seconds: float) -> None:
     cur.execute("SELECT GET_LOCK(%s, %s)", (name, max(0, int(timeout_seconds))))
-    (got,) = cur.fetchone()
+    (got,) = one_row(cur)
     if got != 1:
         raise LockTimeout(
             f"another schema migration run holds lock {name!r}; gave up after {int(timeout_seconds)} s"
         )
 
 
-def _release_lock(cur: Any, name: str) -> None:
+def _release_lock(cur: Cursor, name: str) -> None:
     try:
         cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
         cur.fetchone()
@@ -129,7 +130,7 @@ def _release_lock(cur: Any, name: str) -> None:
         logger.warning("could not release the migration lock", exc_info=True)
 
 
-def _check_syntax(cur: Any, plans: list[MigrationPlan], cancellation: Cancellation) -> None:
+def _check_syntax(cur: Cursor, plans: list[MigrationPlan], cancellation: Cancellation) -> None:
     for p in plans:
         for statement in p.statements:
             if statement.text.lstrip()[:10].upper().startswith(_NOT_PREPARED):
@@ -139,7 +140,7 @@ def _check_syntax(cur: Any, plans: list[MigrationPlan], cancellation: Cancellati
             try:
                 cur.execute("PREPARE tap_migration_check FROM @tap_migration_check")
             except pymysql.MySQLError as e:
-                if error_code(e) in SYNTAX_ERRORS:
+                if mysql_error_code(e) in SYNTAX_ERRORS:
                     raise InvalidMigration(
                         f"{p.migration.filename}, statement {statement.number} ({preview(statement.text)}):"
                         f" the server rejects its syntax: {e.args[1] if len(e.args) > 1 else e}; nothing was applied"
@@ -148,7 +149,7 @@ def _check_syntax(cur: Any, plans: list[MigrationPlan], cancellation: Cancellati
             cur.execute("DEALLOCATE PREPARE tap_migration_check")
 
 
-def _apply_data(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
+def _apply_data(conn: Connection, cur: Cursor, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
     cancellation.raise_if_cancelled()
     conn.begin()
     try:
@@ -166,7 +167,7 @@ def _apply_data(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellatio
         raise
 
 
-def _apply_ddl(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
+def _apply_ddl(conn: Connection, cur: Cursor, p: MigrationPlan, cancellation: Cancellation, record: Callable[[], None]) -> None:
     m = p.migration
     cur.execute(f"SELECT statement_number, checksum FROM {PROGRESS_TABLE} WHERE version = %s", (m.version,))
     done = {int(n): c for n, c in cur.fetchall()}
@@ -203,7 +204,7 @@ def _apply_ddl(conn: Any, cur: Any, p: MigrationPlan, cancellation: Cancellation
         raise
 
 
-def _rollback(conn: Any) -> None:
+def _rollback(conn: Connection) -> None:
     try:
         conn.rollback()
     except pymysql.MySQLError:
@@ -213,7 +214,7 @@ def _rollback(conn: Any) -> None:
 
 
 def apply_migrations(
-    conn: Any,
+    conn: Connection,
     migrations: list[MigrationFile],
     *,
     database: str,

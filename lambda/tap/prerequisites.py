@@ -39,10 +39,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tap import aws, properties
-from tap.cfn import Deadline, Outcome, UserFacingError
+from tap import aws, cfn, properties
+from tap.budget import Budget
+from tap.cfn import Outcome
+from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
+from tap.lambda_context import LambdaContext
 from tap.properties import InvalidProperties
+from tap.transient import aws_error_code
 
 logger = get_logger("prerequisites")
 
@@ -80,7 +84,7 @@ class Properties:
     max_wait_seconds: int
 
     @classmethod
-    def parse(cls, props: Mapping[str, Any] | None) -> "Properties":
+    def parse(cls, props: Mapping[str, Any] | None) -> Properties:
         props = props or {}
         region = properties.region(props, "Region", required=True)
         bucket = properties.scalar(props.get("Bucket"))
@@ -116,25 +120,25 @@ def parse_stack_arn(stack_id: str) -> StackArn:
     return StackArn(partition=match.group(1), account=match.group(2))
 
 
-def _s3_in(region: str) -> Any:
+def _s3_in(region: str) -> aws.Client:
     return aws.client("s3", region)
 
 
-def _kms_in(region: str) -> Any:
+def _kms_in(region: str) -> aws.Client:
     return aws.client("kms", region)
 
 
 @dataclass
 class Dependencies:
     # Clients for the secondary region; tap.aws builds one per region, once per container.
-    s3_in: Callable[[str], Any] = _s3_in
-    kms_in: Callable[[str], Any] = _kms_in
+    s3_in: Callable[[str], aws.Client] = _s3_in
+    kms_in: Callable[[str], aws.Client] = _kms_in
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     poll_interval: float = POLL_INTERVAL_SECONDS
 
     @classmethod
-    def default(cls) -> "Dependencies":
+    def default(cls) -> Dependencies:
         return cls()
 
 
@@ -169,7 +173,7 @@ def check_bucket(region: str, bucket: str, stack: StackArn, deps: Dependencies) 
         answer = deps.s3_in(region).get_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=stack.account)
         status = answer.get("Status") if isinstance(answer, dict) else None
     except ClientError as e:
-        if aws.error_code(e) == "NoSuchBucket":
+        if aws_error_code(e) == "NoSuchBucket":
             return Finding(missing=f"{what} does not exist")
         return _cannot_check(what, e)
     except Exception as e:
@@ -185,7 +189,7 @@ def check_key(region: str, alias: str, deps: Dependencies) -> Finding:
     try:
         answer = deps.kms_in(region).describe_key(KeyId=alias)
     except ClientError as e:
-        if aws.error_code(e) == "NotFoundException":
+        if aws_error_code(e) == "NotFoundException":
             return Finding(missing=f"{what} not found")
         return _cannot_check(what, e)
     except Exception as e:
@@ -204,10 +208,13 @@ def _polls(n: int) -> str:
     return f"{n} poll" if n == 1 else f"{n} polls"
 
 
-def wait_until_ready(props: Properties, stack: StackArn, deadline: Deadline, deps: Dependencies) -> Outcome:
-    wait = min(float(props.max_wait_seconds), deadline.remaining())
+def wait_until_ready(props: Properties, stack: StackArn, budget: Budget, deps: Dependencies) -> Outcome:
+    wait = min(float(props.max_wait_seconds), max(0.0, budget.remaining()))
     if wait < props.max_wait_seconds:
-        logger.warning("wait shortened to fit the function's remaining time", extra={"requested_s": props.max_wait_seconds, "granted_s": wait})
+        logger.warning(
+            "wait shortened to fit the function's remaining time",
+            extra={"requested_s": props.max_wait_seconds, "granted_s": wait},
+        )
     start = deps.monotonic()
     end = start + wait
     ready: dict[str, str] = {}  # attribute -> ARN
@@ -218,10 +225,7 @@ def wait_until_ready(props: Properties, stack: StackArn, deadline: Deadline, dep
         for attribute, alias in ((BUCKET_ARN_ATTRIBUTE, ""), *props.keys):
             if attribute in ready:
                 continue
-            if alias:
-                finding = check_key(props.region, alias, deps)
-            else:
-                finding = check_bucket(props.region, props.bucket, stack, deps)
+            finding = check_key(props.region, alias, deps) if alias else check_bucket(props.region, props.bucket, stack, deps)
             if finding.arn:
                 ready[attribute] = finding.arn
                 missing.pop(attribute, None)
@@ -237,17 +241,26 @@ def wait_until_ready(props: Properties, stack: StackArn, deadline: Deadline, dep
             )
         logger.info("secondary region not ready yet", extra={"poll": polls, "missing": list(missing.values())})
         left = end - deps.monotonic()
-        if left <= 0 or deadline.expired():
+        if left <= 0 or budget.expired():
             break
         deps.sleep(min(deps.poll_interval, left))
     raise NotReady(f"secondary region {props.region} not ready after {elapsed} s: " + "; ".join(missing.values()))
 
 
-def on_create_or_update(event: Mapping[str, Any], context: Any, deps: Dependencies) -> Outcome:
+def on_create_or_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies) -> Outcome:
     props = Properties.parse(event.get("ResourceProperties"))
     stack = parse_stack_arn(str(event.get("StackId", "")))
-    return wait_until_ready(props, stack, Deadline(context, WORK_MARGIN_SECONDS), deps)
+    return wait_until_ready(props, stack, Budget.from_context(context, WORK_MARGIN_SECONDS), deps)
 
 
-def on_delete(event: Mapping[str, Any], context: Any, deps: Dependencies | None = None) -> Outcome:
+def on_delete(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies | None = None) -> Outcome:
     return Outcome(reason="nothing to delete")
+
+
+# A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
+RESOURCE = cfn.Resource(
+    default_dependencies=lambda: Dependencies.default(),
+    on_create_or_update=on_create_or_update,
+    on_delete=on_delete,
+    timeout_margin_seconds=TIMEOUT_MARGIN_SECONDS,
+)

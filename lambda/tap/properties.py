@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tap.cfn import UserFacingError
+from tap.errors import UserFacingError
 
 WHOLE_NUMBER_PATTERN = re.compile(r"[0-9]+")
 # us-east-1, eu-west-1, us-gov-west-1, cn-north-1, ap-southeast-5 ...
@@ -23,12 +23,12 @@ class InvalidProperties(UserFacingError):
     pass
 
 
-def scalar(raw: Any) -> str:
+def scalar(raw: object) -> str:
     """The property as CloudFormation would send it, or "" when it is not a scalar."""
     return str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
 
 
-def is_unset(raw: Any) -> bool:
+def is_unset(raw: object) -> bool:
     # CloudFormation renders an unset optional value (AWS::NoValue aside) as "".
     return raw is None or raw == "" or raw == [] or raw == {}
 

@@ -28,13 +28,13 @@ from typing import Any, Protocol
 import pymysql
 from pymysql.constants import ER
 
-from tap import db
+from tap import db, fingerprint
 from tap.budget import Budget
-from tap.config import DependencyError
-from tap import fingerprint
 from tap.decision import Decision, Merchant, Reason, decide, utc_day_bounds
+from tap.errors import DependencyError
 from tap.fingerprint import Fingerprint
 from tap.jsonlog import get_logger
+from tap.transient import is_transient_mysql, mysql_error_code
 from tap.validation import CURRENCY_EXPONENTS, Transaction
 
 logger = get_logger("store")
@@ -44,7 +44,7 @@ LEGACY_RECHECK_SECONDS = 60.0
 
 
 class Connections(Protocol):
-    def get(self, budget: Budget) -> Any: ...
+    def get(self, budget: Budget) -> db.Connection: ...
 
     def require_round_trip(self, budget: Budget) -> None: ...
 
@@ -68,7 +68,7 @@ class Recorded:
 
 
 def _naive_utc(moment: _dt.datetime) -> _dt.datetime:
-    return moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(_dt.UTC).replace(tzinfo=None)
 
 
 _COLUMNS = (
@@ -83,10 +83,10 @@ _INSERT = (
 _INSERT_LEGACY = f"INSERT INTO transactions ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
-def _recorded_from_row(row: tuple[Any, ...]) -> Recorded:
+def _recorded_from_row(row: db.Row) -> Recorded:
     (txn_id, merchant_id, amount, currency, card_masked, client_ts, decision, reasons_json, decided_at, request_fp, card_fp) = row
     reasons = tuple(Reason(r["code"], r["message"]) for r in json.loads(reasons_json or "[]"))
-    utc = _dt.timezone.utc
+    utc = _dt.UTC
     txn = Transaction(
         transaction_id=txn_id,
         # DECIMAL(19,4) reads back as 60.0000; show it in the currency's minor units.
@@ -119,7 +119,7 @@ class TransactionStore:
         monotonic: Callable[[], float] = time.monotonic,
     ):
         self._connections = connections
-        self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._monotonic = monotonic
         self._legacy_until: float | None = None
 
@@ -135,22 +135,22 @@ class TransactionStore:
                 return self._record_once(conn, txn, incoming, lambda: self._connections.require_round_trip(budget))
             except pymysql.MySQLError as e:
                 self._connections.discard()
-                if db.error_code(e) == ER.BAD_FIELD_ERROR and not self._legacy():
+                if mysql_error_code(e) == ER.BAD_FIELD_ERROR and not self._legacy():
                     logger.warning("transactions has no fingerprint columns yet (migration pending); using the older statements")
                     self._legacy_until = self._monotonic() + LEGACY_RECHECK_SECONDS
                     attempt -= 1
                     continue
-                if not (db.is_transient(e) and attempt < ATTEMPTS):
+                if not (is_transient_mysql(e) and attempt < ATTEMPTS):
                     logger.exception("database error while recording a transaction")
                     raise DependencyError("database", "could not record the transaction") from e
-                logger.warning("transient database error; retrying", extra={"mysql_error": db.error_code(e)})
+                logger.warning("transient database error; retrying", extra={"mysql_error": mysql_error_code(e)})
             except BaseException:
                 # Out of budget mid-transaction (or a bug): closing the
                 # connection rolls it back; a ROLLBACK round trip might hang.
                 self._connections.discard()
                 raise
 
-    def _record_once(self, conn: Any, txn: Transaction, incoming: Fingerprint, round_trip: Callable[[], None]) -> Recorded:
+    def _record_once(self, conn: db.Connection, txn: Transaction, incoming: Fingerprint, round_trip: Callable[[], None]) -> Recorded:
         """``round_trip`` runs before every statement: it raises BudgetExhausted
         when the statement's worst case no longer fits."""
         legacy = self._legacy()
@@ -178,7 +178,7 @@ class TransactionStore:
                     " WHERE merchant_id = %s AND decision = 'APPROVED' AND decided_at >= %s AND decided_at < %s",
                     (txn.merchant_id, start, end),
                 )
-                approved_today = Decimal(cur.fetchone()[0])
+                approved_today = Decimal(db.one_row(cur)[0])
             decision = decide(txn, merchant, approved_today, now)
             values: tuple[Any, ...] = (
                 txn.transaction_id,
@@ -196,9 +196,9 @@ class TransactionStore:
                 if legacy:
                     cur.execute(_INSERT_LEGACY, values)
                 else:
-                    cur.execute(_INSERT, values + (incoming.request, incoming.card))
+                    cur.execute(_INSERT, (*values, incoming.request, incoming.card))
             except pymysql.err.IntegrityError as e:
-                if db.error_code(e) != ER.DUP_ENTRY:
+                if mysql_error_code(e) != ER.DUP_ENTRY:
                     raise
                 # A concurrent request with the same id won the insert: what
                 # it recorded is the answer, ours was never committed.
@@ -214,7 +214,7 @@ class TransactionStore:
             return Recorded(transaction=txn, decision=decision, replayed=False, fingerprint=incoming)
 
     @staticmethod
-    def _fetch(cur: Any, transaction_id: str, legacy: bool) -> Recorded | None:
+    def _fetch(cur: db.Cursor, transaction_id: str, legacy: bool) -> Recorded | None:
         cur.execute(_SELECT_LEGACY if legacy else _SELECT, (transaction_id,))
         row = cur.fetchone()
         return _recorded_from_row(row) if row else None

@@ -22,6 +22,7 @@ import binascii
 import datetime as _dt
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -136,18 +137,14 @@ def _field_name(key: str) -> str:
     return key if key in FIELDS else "body"
 
 
-def decode_body(body: Any, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
+def decode_body(body: object, is_base64: bool) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """API Gateway body -> JSON object, or a body-level error."""
     if body is None or body == "" or body == b"":
         return None, [FieldError("body", "required", "request body is required")]
     if not isinstance(body, (str, bytes)):
         # API Gateway always sends a string; anything else is not its event.
         return None, [FieldError("body", "invalid_type", "the event's body is not a string")]
-    raw: bytes
-    if isinstance(body, str):
-        raw = body.encode("utf-8", errors="surrogatepass")
-    else:
-        raw = body
+    raw = body.encode("utf-8", errors="surrogatepass") if isinstance(body, str) else body
     if is_base64:
         try:
             raw = base64.b64decode(raw, validate=True)
@@ -173,7 +170,7 @@ def decode_body(body: Any, is_base64: bool) -> tuple[dict[str, Any] | None, list
     return parsed, []
 
 
-def _string_field(data: dict[str, Any], name: str, errors: list[FieldError], refused: set[str] = frozenset()) -> str | None:
+def _string_field(data: dict[str, Any], name: str, errors: list[FieldError], refused: AbstractSet[str] = frozenset()) -> str | None:
     if name in refused:
         return None
     if name not in data or data[name] is None:
@@ -235,7 +232,7 @@ def _validate_timestamp(raw: str, now: _dt.datetime, limits: Limits, errors: lis
             )
         )
         return None
-    return parsed.astimezone(_dt.timezone.utc)
+    return parsed.astimezone(_dt.UTC)
 
 
 def _number_texts(value: int | Decimal) -> list[str]:
@@ -249,7 +246,7 @@ def _number_texts(value: int | Decimal) -> list[str]:
     return texts
 
 
-def _texts(value: Any) -> list[str]:
+def _texts(value: object) -> list[str]:
     """Every string, key and number (as text) in ``value``, at any depth.
     Iterative: json.loads accepts nesting nearly as deep as the recursion limit."""
     texts: list[str] = []
@@ -270,7 +267,7 @@ def _texts(value: Any) -> list[str]:
     return texts
 
 
-def holds_card_number(value: Any) -> bool:
+def holds_card_number(value: object) -> bool:
     """Whether ``value`` (parsed JSON) has a card number in any string,
     number or key, at any depth."""
     # NUL is no separator: no run of digits spans two texts.
@@ -391,7 +388,7 @@ def validate_transaction(data: dict[str, Any], now: _dt.datetime, limits: Limits
     )
 
 
-def validate_body(body: Any, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
+def validate_body(body: object, is_base64: bool, now: _dt.datetime, limits: Limits) -> ValidationResult:
     data, errors = decode_body(body, is_base64)
     if data is None:
         return ValidationResult(errors=errors)

@@ -19,7 +19,7 @@ import migrate
 import prerequisites
 import validator
 from support import ResponseRecorder
-from tap import aws, cfn
+from tap import aws, cfn_response
 
 REGION = "us-east-1"
 
@@ -123,7 +123,7 @@ def cfn_responses(monkeypatch: pytest.MonkeyPatch) -> ResponseRecorder:
     """Captures the response PUT (urllib.request.urlopen) and makes retries instant."""
     recorder = ResponseRecorder()
     monkeypatch.setattr("urllib.request.urlopen", recorder)
-    monkeypatch.setattr(cfn, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(cfn_response, "_sleep", lambda seconds: None)
     return recorder
 
 

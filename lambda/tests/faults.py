@@ -21,6 +21,7 @@ nothing running.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -115,10 +116,9 @@ class Blackhole(_Stoppable):
         for _ in range(4):
             filler = socket.socket()
             filler.setblocking(False)
-            try:
+            # Non-blocking: the connect is left pending on purpose, to fill the backlog.
+            with contextlib.suppress(BlockingIOError):
                 filler.connect((LOOPBACK, self.port))
-            except BlockingIOError:
-                pass
             self._fillers.append(filler)
         time.sleep(0.05)
         self._start_timer()
@@ -146,13 +146,23 @@ def probe_blackhole(port: int, timeout: float = 0.3) -> bool:
 # --- AWS -----------------------------------------------------------------------------
 
 
-def _aws_answer(endpoint: "FakeAwsEndpoint", service: str, target: str, body: dict[str, Any], scenario: str) -> tuple[int, dict[str, str], bytes]:
+def _aws_answer(
+    endpoint: FakeAwsEndpoint, service: str, target: str, body: dict[str, Any], scenario: str
+) -> tuple[int, dict[str, str], bytes]:
     if service == "s3":
         return 200, {"ETag": '"fault"'}, b""
     if target.endswith("GetParameters"):
         names = body.get("Names", [])
-        values = {"writer-endpoint": LOOPBACK, "port": str(endpoint.db_ports.get(scenario, 3306)), "secret-arn": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{scenario}-AbCdEf"}
-        params = [{"Name": n, "Type": "String", "Value": values[n.rsplit("/", 1)[-1]], "Version": 1} for n in names if n.rsplit("/", 1)[-1] in values]
+        values = {
+            "writer-endpoint": LOOPBACK,
+            "port": str(endpoint.db_ports.get(scenario, 3306)),
+            "secret-arn": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{scenario}-AbCdEf",
+        }
+        params = [
+            {"Name": n, "Type": "String", "Value": values[n.rsplit("/", 1)[-1]], "Version": 1}
+            for n in names
+            if n.rsplit("/", 1)[-1] in values
+        ]
         invalid = [n for n in names if n.rsplit("/", 1)[-1] not in values]
         return 200, {}, json.dumps({"Parameters": params, "InvalidParameters": invalid}).encode()
     if target.endswith("GetSecretValue"):
@@ -394,7 +404,10 @@ def run_fault_matrix(
         # Many scenarios share a client: a pool big enough that none waits for a connection.
         config = aws.VALIDATOR_CONFIG.merge(Config(max_pool_connections=128, s3={"addressing_style": "path"}))
         clients = {s: boto3.client(s, region_name="us-east-1", config=config, endpoint_url=endpoint.url) for s in api.VALIDATOR_SERVICES}
-        dead = {s: boto3.client(s, region_name="us-east-1", config=config, endpoint_url=f"http://{LOOPBACK}:{blackhole.port}") for s in api.VALIDATOR_SERVICES}
+        dead = {
+            s: boto3.client(s, region_name="us-east-1", config=config, endpoint_url=f"http://{LOOPBACK}:{blackhole.port}")
+            for s in api.VALIDATOR_SERVICES
+        }
         fault_ports = {hanging.port, blackhole.port}
 
         def connect(settings: Any, timeouts: Any) -> Any:

@@ -73,7 +73,7 @@ class _Reply:
     def getcode(self) -> int:
         return self.status
 
-    def __enter__(self) -> "_Reply":
+    def __enter__(self) -> _Reply:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -170,7 +170,7 @@ class FakeMySQL:
         self.fail: Callable[[str], BaseException | None] = lambda sql: None
         self.lock = threading.Lock()
 
-    def connect(self, settings: Any = None, timeouts: Any = None) -> "FakeConnection":
+    def connect(self, settings: Any = None, timeouts: Any = None) -> FakeConnection:
         with self.lock:
             self.connects += 1
             self.connect_timeouts.append(timeouts)
@@ -183,7 +183,7 @@ class FakeConnection:
         self.open = True
         self.pending: dict[str, tuple[Any, ...]] = {}
 
-    def cursor(self) -> "FakeCursor":
+    def cursor(self) -> FakeCursor:
         return FakeCursor(self)
 
     def ping(self, reconnect: bool = False) -> None:
@@ -211,7 +211,7 @@ class _FakeCursorBase:
         self.conn = conn
         self._rows: list[tuple[Any, ...]] = []
 
-    def __enter__(self) -> "_FakeCursorBase":
+    def __enter__(self) -> _FakeCursorBase:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -271,7 +271,7 @@ class FakeMigrationServer:
         self.lock_result = 1
         self.closed_connections = 0
 
-    def connect(self, settings: Any = None, read_timeout: float | None = None) -> "FakeMigrationConnection":
+    def connect(self, settings: Any = None, read_timeout: float | None = None) -> FakeMigrationConnection:
         return FakeMigrationConnection(self)
 
 
@@ -280,7 +280,7 @@ class FakeMigrationConnection:
         self.server = server
         self.database: str | None = None
 
-    def cursor(self) -> "FakeMigrationCursor":
+    def cursor(self) -> FakeMigrationCursor:
         return FakeMigrationCursor(self)
 
     def select_db(self, name: str) -> None:
@@ -358,7 +358,11 @@ class MemoryAws:
         params = self._local.params
         with self.lock:
             if name == "GetParameters":
-                found = [{"Name": n, "Type": "String", "Value": self.parameters[n], "Version": 1} for n in params["Names"] if n in self.parameters]
+                found = [
+                    {"Name": n, "Type": "String", "Value": self.parameters[n], "Version": 1}
+                    for n in params["Names"]
+                    if n in self.parameters
+                ]
                 return AWSResponse(None, 200, {}, None), {
                     "Parameters": found,
                     "InvalidParameters": [n for n in params["Names"] if n not in self.parameters],

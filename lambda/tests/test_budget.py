@@ -1,7 +1,9 @@
-"""Spec: the invocation's time budget (tap/budget.py): a call starts only when
-its worst case fits; the AWS clients' worst case (tap/aws.py) and aws.call's
-budget-aware retry; database timeouts fitted to the budget (tap/db.py); the
-settings cache never makes a request wait for a load it did not start."""
+"""Spec: the invocation's time budget (tap/budget.py), the one time-budget type
+of the validator and the custom resources: a call starts only when its worst
+case fits, and nothing starts once a custom resource's run is cancelled; the
+AWS clients' worst case (tap/aws.py) and aws.call's budget-aware retry;
+database timeouts fitted to the budget (tap/db.py); the settings cache never
+makes a request wait for a load it did not start."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from support import FakeClock, FakeContext
 from tap import aws, budget, db
 from tap.budget import Budget
-from tap.config import BudgetExhausted, DependencyError, TTLCache
+from tap.cancellation import Cancellation, Cancelled
+from tap.errors import BudgetExhausted, DependencyError
+from tap.ttl_cache import TTLCache
 
 # ComputeStack's ValidatorTimeoutSeconds: default and minimum.
 VALIDATOR_DEFAULT_TIMEOUT_SECONDS = 10
@@ -127,6 +131,33 @@ def test_given_an_invalidation_during_a_load_then_that_load_is_not_kept() -> Non
     assert cache.get() == "old password"
     cache._loader = lambda _budget: "new password"
     assert cache.get() == "new password"
+
+
+# --- custom resources: a work margin and the run's cancellation -------------------------------
+
+
+def test_given_a_custom_resources_work_margin_then_the_budget_keeps_it_for_answering() -> None:
+    b = Budget.from_context(FakeContext(100), 30)
+    assert 69 <= b.remaining() <= 70
+    assert not b.expired()
+    assert Budget.from_context(FakeContext(10), 30).expired()
+
+
+def test_given_no_cancellation_then_the_budget_follows_the_clock_alone() -> None:
+    assert Budget.from_context(FakeContext(100), 30).remaining() > 69
+
+
+def test_given_a_cancellation_when_it_is_set_then_the_budget_has_no_time_left() -> None:
+    cancellation = Cancellation()
+    b = Budget.from_context(FakeContext(100), 30, cancellation)
+    assert b.remaining() > 69
+    cancellation.cancel("answered")
+    assert b.remaining() == 0 and b.expired()
+    assert not b.allows(0.0)
+    with pytest.raises(BudgetExhausted):
+        b.require("database", 0.0)
+    with pytest.raises(Cancelled, match="answered"):
+        cancellation.raise_if_cancelled()
 
 
 # --- AWS clients -------------------------------------------------------------------

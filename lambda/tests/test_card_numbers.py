@@ -30,8 +30,8 @@ BOUNDARIES = [" ", ":", "=", "#", "(", ")", '"', "'", ",", ";", "/", "\\", "\n",
 
 def luhn_complete(prefix: list[int]) -> str:
     for check in range(10):
-        if card.luhn_valid("".join(map(str, prefix + [check]))):
-            return "".join(map(str, prefix + [check]))
+        if card.luhn_valid("".join(map(str, [*prefix, check]))):
+            return "".join(map(str, [*prefix, check]))
     raise AssertionError("unreachable: one check digit always fits")
 
 
@@ -117,7 +117,11 @@ def test_given_an_xray_trace_id_or_a_hash_when_scrubbed_then_it_is_left_whole(ti
 
 
 @settings(max_examples=100)
-@given(st.integers(card.SCRUB_MIN_LENGTH, card.PAN_MAX_LENGTH).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.integers(0, 9), min_size=n, max_size=n))))
+@given(
+    st.integers(card.SCRUB_MIN_LENGTH, card.PAN_MAX_LENGTH).flatmap(
+        lambda n: st.tuples(st.just(n), st.lists(st.integers(0, 9), min_size=n, max_size=n))
+    )
+)
 def test_given_a_run_that_fails_luhn_then_it_is_left_alone(case) -> None:
     _, digits = case
     number = "".join(map(str, digits))
@@ -186,7 +190,7 @@ def test_given_a_pan_anywhere_in_a_log_call_then_the_json_line_holds_none(capsys
             values.append(node)
 
     collect(json.loads(line))
-    for value in values + [line]:
+    for value in [*values, line]:
         assert pan not in ascii_digits(value.replace(REDACTED_PAN, " "))
 
 
@@ -207,7 +211,9 @@ def test_given_debug_everywhere_when_botocore_runs_then_no_third_party_line_belo
     try:
         client, stubber = stub("secretsmanager")
         secret = f"s3cr3t-{random.Random(7).getrandbits(64):x}"
-        stubber.add_response("get_secret_value", {"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf", "SecretString": secret})
+        stubber.add_response(
+            "get_secret_value", {"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf", "SecretString": secret}
+        )
         assert client.get_secret_value(SecretId="x")["SecretString"] == secret
         for name in jsonlog.THIRD_PARTY_LOGGERS:
             logging.getLogger(f"{name}.child").debug("debug detail %s", secret)
@@ -220,8 +226,8 @@ def test_given_debug_everywhere_when_botocore_runs_then_no_third_party_line_belo
     out = capsys.readouterr()
     printed = out.out + out.err + caplog.text
     assert secret not in printed
-    lines = [json.loads(l) for l in out.out.splitlines() if l.startswith("{")]
-    third_party = [l for l in lines if l["logger"].split(".")[0] in jsonlog.THIRD_PARTY_LOGGERS]
-    assert [(l["logger"], l["level"]) for l in third_party] == [("botocore", "WARNING")]
+    records = [json.loads(line) for line in out.out.splitlines() if line.startswith("{")]
+    third_party = [r for r in records if r["logger"].split(".")[0] in jsonlog.THIRD_PARTY_LOGGERS]
+    assert [(r["logger"], r["level"]) for r in third_party] == [("botocore", "WARNING")]
     for name in jsonlog.THIRD_PARTY_LOGGERS:
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING

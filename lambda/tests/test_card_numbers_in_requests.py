@@ -27,7 +27,9 @@ def h(stub) -> ValidatorHarness:
 
 def json_values(max_leaves: int = 6):
     leaves = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=12)
-    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=max_leaves)
+    return st.recursive(
+        leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=max_leaves
+    )
 
 
 @st.composite
@@ -95,7 +97,7 @@ def test_given_any_unknown_keys_and_values_then_400_echoes_none_of_them_and_stay
         body[key] = value
     raw = json.dumps(body)
     if duplicate:
-        raw = raw[:-1] + f',{json.dumps(pairs[0][0])}:1}}'
+        raw = raw[:-1] + f",{json.dumps(pairs[0][0])}:1}}"
     status, payload, result = h.post(raw)
     assert status == 400
     for key, value in pairs:

@@ -1,8 +1,9 @@
-"""Spec: the custom-resource plumbing always answers CloudFormation once,
-with a well-formed body, in time."""
+"""Spec: the custom-resource lifecycle (tap/cfn.py) always answers CloudFormation
+once, with a well-formed body, in time."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 import time
@@ -10,8 +11,9 @@ import urllib.error
 
 import pytest
 
-from support import RESPONSE_URL, FakeContext, ResponseRecorder, assert_well_formed, cfn_event
-from tap import cfn
+from support import RESPONSE_URL, FakeContext, assert_well_formed, cfn_event
+from tap import cfn, cfn_response
+from tap.errors import UserFacingError
 
 
 def ok_handler(event, context) -> cfn.Outcome:
@@ -61,7 +63,7 @@ def test_given_an_update_or_delete_then_the_physical_id_of_the_event_is_kept_eve
         RuntimeError("kaboom"),
         KeyError("missing"),
         ValueError(""),
-        cfn.UserFacingError("a clear reason"),
+        UserFacingError("a clear reason"),
     ],
     ids=["RuntimeError", "KeyError", "empty message", "user-facing"],
 )
@@ -74,7 +76,7 @@ def test_given_a_handler_that_raises_then_failed_carries_the_reason(cfn_response
     assert_well_formed(body, event)
     assert body["Status"] == "FAILED"
     assert "log stream" in body["Reason"]
-    if isinstance(failure, cfn.UserFacingError):
+    if isinstance(failure, UserFacingError):
         assert body["Reason"].startswith("a clear reason")
     else:
         assert body["Reason"].startswith(type(failure).__name__)
@@ -130,6 +132,41 @@ def test_given_a_handler_that_hangs_then_the_timer_answers_failed_before_the_tim
     assert body["Status"] == "FAILED" and "time out" in body["Reason"]
 
 
+def test_given_the_handler_set_success_as_its_answer_on_timeout_when_the_timer_fires_then_success_with_its_reason(cfn_responses) -> None:
+    """GIVEN a handler that knows a FAILED would do harm (the gate during a
+    rollback) and says what to answer instead WHEN it hangs THEN the timer
+    answers that, once, and still cancels the run."""
+    release = threading.Event()
+    cancelled: list[bool] = []
+
+    def hangs_after_choosing_success(event, context):
+        cfn.current_invocation().answer_on_timeout(cfn_response.SUCCESS, "not failing: possible rollback")
+        release.wait(10)
+        cancelled.append(cfn.current_cancellation().cancelled)
+        return cfn.Outcome(reason="too late")
+
+    event = cfn_event("Update", {})
+    worker = threading.Thread(target=lambda: run(event, FakeContext(1.3), update=hangs_after_choosing_success, margin=1.0))
+    worker.start()
+    assert cfn_responses.delivered.wait(5)
+    release.set()
+    worker.join(5)
+    (body,) = cfn_responses.bodies
+    assert_well_formed(body, event)
+    assert body["Status"] == "SUCCESS" and body["Reason"].startswith("not failing: possible rollback (log stream: ")
+    assert cancelled == [True]
+
+
+def test_the_answer_on_timeout_is_per_invocation_and_starts_as_failed() -> None:
+    first, second = cfn.Invocation(), cfn.Invocation()
+    first.answer_on_timeout(cfn_response.SUCCESS, "fine")
+    assert first.timeout_answer == cfn.TimeoutAnswer("SUCCESS", "fine")
+    assert second.timeout_answer == cfn.TimeoutAnswer("FAILED", cfn.TIMEOUT_REASON)
+    assert cfn.current_invocation().timeout_answer.status == "FAILED", "outside a run: a fresh one"
+    with pytest.raises(ValueError, match="MAYBE"):
+        first.answer_on_timeout("MAYBE", "")
+
+
 def test_given_an_already_expired_context_then_the_timer_still_answers(cfn_responses) -> None:
     release = threading.Event()
     event = cfn_event("Create", {})
@@ -153,54 +190,54 @@ def test_given_transient_put_failures_then_the_response_is_retried_until_deliver
 
 def test_given_the_put_never_succeeds_then_the_invocation_fails_so_lambda_retries(cfn_responses) -> None:
     cfn_responses.failures = [urllib.error.URLError("down")] * 10
-    with pytest.raises(cfn.ResponseNotDelivered):
+    with pytest.raises(cfn_response.ResponseNotDelivered):
         run(cfn_event("Create", {}), FakeContext(60))
-    assert len(cfn_responses.requests) == cfn.SEND_ATTEMPTS
+    assert len(cfn_responses.requests) == cfn_response.SEND_ATTEMPTS
 
 
-def test_send_retries_stop_when_the_function_is_out_of_time() -> None:
-    recorder = ResponseRecorder()
-    recorder.failures = [urllib.error.URLError("down")] * 10
-    sleeps: list[float] = []
-    with pytest.raises(cfn.ResponseNotDelivered):
-        cfn.send_response(RESPONSE_URL, {"Status": "FAILED"}, opener=recorder, sleep=sleeps.append, time_left=lambda: 1.2)
-    assert len(recorder.requests) == 1 and sleeps == []
-
-
-def test_send_backs_off_exponentially() -> None:
-    recorder = ResponseRecorder()
-    recorder.failures = [500, 500, 500]
-    sleeps: list[float] = []
-    cfn.send_response(RESPONSE_URL, {"Status": "SUCCESS"}, opener=recorder, sleep=sleeps.append)
-    assert sleeps == [0.5, 1.0, 2.0]
+# --- the one handler factory ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "reason",
-    ["x" * 10000, "é" * 5000, "\u2028" * 3000, '"\\' * 3000],
-    ids=["long ascii", "long non-ascii", "escaped unicode", "quotes and backslashes"],
+    ("handler_module", "resource_module"),
+    [("gate", "deploy_gate"), ("migrate", "migrate_resource"), ("prerequisites", "prerequisites")],
 )
-def test_given_a_huge_reason_then_the_body_is_truncated_to_fit_4096_bytes(reason) -> None:
-    event = cfn_event("Update", {})
-    body = cfn.build_response(event, cfn.FAILED, reason, {"K": "v"})
-    assert_well_formed(body, event)
-    assert body["Reason"].endswith("[truncated]")
+def test_every_custom_resource_handler_is_made_by_the_one_factory_from_its_resource(handler_module, resource_module) -> None:
+    handler = importlib.import_module(handler_module)
+    resource = importlib.import_module(f"tap.{resource_module}")
+    made_by = handler.set_dependencies.__self__
+    assert isinstance(made_by, cfn.CustomResourceHandler)
+    assert made_by._resource is resource.RESOURCE
+    assert callable(handler.handler)
 
 
-def test_given_huge_data_then_it_is_dropped_rather_than_breaking_the_response() -> None:
-    event = cfn_event("Update", {})
-    body = cfn.build_response(event, cfn.SUCCESS, "ok", {f"K{i}": "v" * 100 for i in range(60)})
-    assert_well_formed(body, event)
-    assert body["Data"] == {}
+def test_given_a_resource_then_its_dependencies_are_built_once_on_first_use_and_none_restores_the_default(cfn_responses) -> None:
+    built: list[str] = []
+    seen: list[str] = []
 
+    def build() -> str:
+        built.append("default")
+        return "default"
 
-def test_an_invalid_status_is_a_programming_error() -> None:
-    with pytest.raises(ValueError):
-        cfn.build_response(cfn_event("Create", {}), "MAYBE", "")
+    def on_create_or_update(event, context, deps: str) -> cfn.Outcome:
+        seen.append(deps)
+        return cfn.Outcome()
 
-
-def test_deadline_keeps_a_margin_for_answering() -> None:
-    deadline = cfn.Deadline(FakeContext(100), 30)
-    assert 69 <= deadline.remaining() <= 70
-    assert not deadline.expired()
-    assert cfn.Deadline(FakeContext(10), 30).expired()
+    handler = cfn.CustomResourceHandler(
+        cfn.Resource(
+            default_dependencies=build,
+            on_create_or_update=on_create_or_update,
+            on_delete=lambda e, c: cfn.Outcome(reason="deleted"),
+            timeout_margin_seconds=5.0,
+        )
+    )
+    assert built == [], "nothing is built before the first request"
+    handler(cfn_event("Create", {}), FakeContext(60))
+    handler(cfn_event("Update", {}), FakeContext(60))
+    assert built == ["default"] and seen == ["default", "default"]
+    handler.set_dependencies("injected")
+    handler(cfn_event("Update", {}), FakeContext(60))
+    handler.set_dependencies(None)
+    handler(cfn_event("Update", {}), FakeContext(60))
+    assert seen == ["default", "default", "injected", "default"] and built == ["default", "default"]
+    assert handler(cfn_event("Delete", {}), FakeContext(60))["Reason"] == "deleted"

@@ -8,7 +8,9 @@ import pytest
 
 from support import FakeClock
 from tap import aws, env
-from tap.config import DbParameterNames, DependencyError, TTLCache, load_db_settings
+from tap.db_settings import DbParameterNames, load_db_settings
+from tap.errors import DependencyError
+from tap.ttl_cache import TTLCache
 
 NAMES = DbParameterNames("/tap/test/db/writer-endpoint", "/tap/test/db/port", "/tap/test/db/secret-arn")
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap-db-test-AbCdEf"

@@ -10,7 +10,7 @@ import pytest
 from tap.decision import APPROVED, DECLINED, Merchant, decide, utc_day_bounds
 from tap.validation import Transaction
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def txn(amount: str = "40.00", currency: str = "USD") -> Transaction:
@@ -54,8 +54,8 @@ def test_decision_table(merchant, approved_today, transaction, decision, codes) 
 @pytest.mark.parametrize(
     ("moment", "start", "end"),
     [
-        (dt.datetime(2024, 5, 1, 0, 0, tzinfo=dt.timezone.utc), dt.datetime(2024, 5, 1), dt.datetime(2024, 5, 2)),
-        (dt.datetime(2024, 5, 1, 23, 59, 59, 999999, tzinfo=dt.timezone.utc), dt.datetime(2024, 5, 1), dt.datetime(2024, 5, 2)),
+        (dt.datetime(2024, 5, 1, 0, 0, tzinfo=dt.UTC), dt.datetime(2024, 5, 1), dt.datetime(2024, 5, 2)),
+        (dt.datetime(2024, 5, 1, 23, 59, 59, 999999, tzinfo=dt.UTC), dt.datetime(2024, 5, 1), dt.datetime(2024, 5, 2)),
         # 01:30 at +02:00 is still the previous UTC day
         (
             dt.datetime(2024, 5, 1, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),

@@ -54,7 +54,9 @@ SHAPES = [
     pytest.param(with_(POST, requestContext="http", routeKey=None), 400, id="string requestContext, no routeKey"),
     pytest.param(with_(POST, requestContext={"http": ["POST"]}, routeKey="$default"), 400, id="http is a list"),
     pytest.param(with_(POST, requestContext={"http": {"path": "/transactions"}}, routeKey="$default"), 400, id="no http method"),
-    pytest.param(with_(POST, requestContext={"http": {"method": 7, "path": 8}}, routeKey=["x"], rawPath=None), 400, id="method and path not strings"),
+    pytest.param(
+        with_(POST, requestContext={"http": {"method": 7, "path": 8}}, routeKey=["x"], rawPath=None), 400, id="method and path not strings"
+    ),
     pytest.param(with_(POST, body={"transactionId": "x"}), 400, id="body is an object, not a string"),
     pytest.param(with_(POST, body=12), 400, id="body is a number"),
     pytest.param(with_(POST, body=["a"]), 400, id="body is a list"),
@@ -68,7 +70,11 @@ SHAPES = [
     pytest.param(with_(POST, body="\ud800"), 400, id="lone surrogate in the body"),
     pytest.param(with_(POST, routeKey="GET /transactions", requestContext=None), 405, id="no requestContext: the method from routeKey"),
     pytest.param(with_(POST, routeKey="POST /nope"), 404, id="unknown route"),
-    pytest.param(with_(POST, requestContext={"http": {"method": "POST"}, "stage": ["x"]}, routeKey="$default", rawPath="/x"), 404, id="stage not a string"),
+    pytest.param(
+        with_(POST, requestContext={"http": {"method": "POST"}, "stage": ["x"]}, routeKey="$default", rawPath="/x"),
+        404,
+        id="stage not a string",
+    ),
 ]
 
 
@@ -93,24 +99,31 @@ def test_given_building_the_app_fails_unexpectedly_then_a_json_500_not_a_lambda_
 
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
-json_anything = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+json_anything = st.recursive(
+    json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8
+)
 methods = st.sampled_from(["GET", "POST", "PUT", "get", "", "DELETE"]) | json_anything
 paths = st.sampled_from(["/transactions", "/health", "/", "", "/prod/health", "/transactions/x"]) | json_anything
 http = st.fixed_dictionaries({}, optional={"method": methods, "path": paths}) | json_anything
-request_context = st.fixed_dictionaries({}, optional={"http": http, "stage": st.sampled_from(["$default", "prod"]) | json_anything}) | json_anything
+request_context = (
+    st.fixed_dictionaries({}, optional={"http": http, "stage": st.sampled_from(["$default", "prod"]) | json_anything}) | json_anything
+)
 bodies = st.sampled_from([json.dumps(transaction_body(amount="x")), "", "{}", "[]", "null"]) | json_anything | st.binary(max_size=20)
-events = st.fixed_dictionaries(
-    {},
-    optional={
-        "version": st.just("2.0") | json_anything,
-        "routeKey": st.sampled_from(["POST /transactions", "GET /health", "$default", "GET"]) | json_anything,
-        "rawPath": paths,
-        "requestContext": request_context,
-        "body": bodies,
-        "isBase64Encoded": st.booleans() | json_anything,
-        "headers": json_anything,
-    },
-) | json_anything
+events = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "version": st.just("2.0") | json_anything,
+            "routeKey": st.sampled_from(["POST /transactions", "GET /health", "$default", "GET"]) | json_anything,
+            "rawPath": paths,
+            "requestContext": request_context,
+            "body": bodies,
+            "isBase64Encoded": st.booleans() | json_anything,
+            "headers": json_anything,
+        },
+    )
+    | json_anything
+)
 
 
 @settings(max_examples=60)

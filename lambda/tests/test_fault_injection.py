@@ -14,7 +14,7 @@ import pytest
 
 import faults
 from tap import db
-from tap.config import DbSettings
+from tap.db_settings import DbSettings
 from tap.migration_files import discover
 from tap.migrations import apply_migrations
 
@@ -25,7 +25,9 @@ FUNCTION_TIMEOUT = 10.0
 
 @pytest.fixture
 def schema(database_server, fresh_database) -> DbSettings:
-    settings = DbSettings(database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database)
+    settings = DbSettings(
+        database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database
+    )
     conn = db.connect(settings, tls=None, database=None)
     try:
         apply_migrations(conn, discover(), database=fresh_database, lock_timeout_seconds=10)

@@ -5,6 +5,7 @@ always answers before the timeout."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -12,7 +13,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 import gate
 from support import STACK_ID, FakeClock, FakeContext, answer_of_the_timer, assert_well_formed, cfn_event
-from tap import aws, deploy_gate
+from tap import aws, cfn, deploy_gate
 
 ALARM_NAME = "deployment-health-test"
 PEER_REGION = "eu-west-1"
@@ -107,7 +108,11 @@ class GateEnv:
     def stack_status(self, status: str) -> None:
         self.cfn_stub.add_response(
             "describe_stacks",
-            {"Stacks": [{"StackName": "tap-compute-test", "StackId": STACK_ID, "CreationTime": "2024-01-01T00:00:00Z", "StackStatus": status}]},
+            {
+                "Stacks": [
+                    {"StackName": "tap-compute-test", "StackId": STACK_ID, "CreationTime": "2024-01-01T00:00:00Z", "StackStatus": status}
+                ]
+            },
             {"StackName": STACK_ID},
         )
 
@@ -360,7 +365,7 @@ def test_a_last_poll_of_both_regions_that_hangs_still_ends_before_the_timer() ->
     is at worst one DescribeAlarms per region (up to 100 alarms each), each
     hanging until tap.aws's timeouts on every attempt."""
     worst_call = aws.MAX_ATTEMPTS * max(aws.CONNECT_TIMEOUT_SECONDS, aws.READ_TIMEOUT_SECONDS) + (aws.MAX_ATTEMPTS - 1)
-    assert deploy_gate.BAKE_SAFETY_MARGIN_SECONDS - deploy_gate.TIMEOUT_MARGIN_SECONDS >= 2 * worst_call
+    assert 2 * worst_call <= deploy_gate.BAKE_SAFETY_MARGIN_SECONDS - deploy_gate.TIMEOUT_MARGIN_SECONDS
 
 
 def test_given_the_full_900_seconds_then_a_10_minute_bake_fits(g, cfn_responses) -> None:
@@ -396,35 +401,61 @@ def test_given_cloudwatch_unreadable_for_the_whole_bake_then_failed(g, cfn_respo
     [
         pytest.param(
             [metric("errors", "OK", period=60, evaluation_periods=3, datapoints=2)],
-            180, "auto: 2 x 60 s + 60 s metric publishing delay", id="single metric: DatapointsToAlarm x Period",
+            180,
+            "auto: 2 x 60 s + 60 s metric publishing delay",
+            id="single metric: DatapointsToAlarm x Period",
         ),
         pytest.param(
             [metric_math("error-rate", "OK", [60, 300], evaluation_periods=2, datapoints=1)],
-            360, "auto: 1 x 300 s + 60 s metric publishing delay", id="metric math: the slowest metric's period",
+            360,
+            "auto: 1 x 300 s + 60 s metric publishing delay",
+            id="metric math: the slowest metric's period",
         ),
         pytest.param(
-            [{**composite("insights", "OK"), "EvaluationPeriods": 2, "Metrics": [{"Id": "q", "Expression": "SELECT SUM(Errors) FROM \"AWS/Lambda\"", "Period": 120}]}],
-            300, "auto: 2 x 120 s + 60 s metric publishing delay", id="Metrics Insights: the query's period",
+            [
+                {
+                    **composite("insights", "OK"),
+                    "EvaluationPeriods": 2,
+                    "Metrics": [{"Id": "q", "Expression": 'SELECT SUM(Errors) FROM "AWS/Lambda"', "Period": 120}],
+                }
+            ],
+            300,
+            "auto: 2 x 120 s + 60 s metric publishing delay",
+            id="Metrics Insights: the query's period",
         ),
         pytest.param(
             [metric("errors", "OK", period=60, evaluation_periods=3, datapoints=None)],
-            240, "auto: 3 x 60 s + 60 s metric publishing delay", id="no DatapointsToAlarm: EvaluationPeriods",
+            240,
+            "auto: 3 x 60 s + 60 s metric publishing delay",
+            id="no DatapointsToAlarm: EvaluationPeriods",
         ),
         pytest.param(
-            [metric("fast", "OK", period=60, datapoints=2), metric("slow", "OK", period=120, datapoints=2), metric("mid", "OK", period=60, datapoints=3)],
-            300, "auto: 2 x 120 s + 60 s metric publishing delay", id="several: the longest window",
+            [
+                metric("fast", "OK", period=60, datapoints=2),
+                metric("slow", "OK", period=120, datapoints=2),
+                metric("mid", "OK", period=60, datapoints=3),
+            ],
+            300,
+            "auto: 2 x 120 s + 60 s metric publishing delay",
+            id="several: the longest window",
         ),
         pytest.param(
             [composite("deployment-health", "OK")],
-            60, "auto: no metric alarm, 60 s metric publishing delay", id="composite only: the delay only",
+            60,
+            "auto: no metric alarm, 60 s metric publishing delay",
+            id="composite only: the delay only",
         ),
         pytest.param(
             [composite("deployment-health", "OK"), metric("errors", "OK", period=60, datapoints=1)],
-            120, "auto: 1 x 60 s + 60 s metric publishing delay", id="composites add nothing",
+            120,
+            "auto: 1 x 60 s + 60 s metric publishing delay",
+            id="composites add nothing",
         ),
         pytest.param(
             [metric_math("error-rate", "OK", [300, 60], datapoints=3)],
-            600, "auto: 3 x 300 s + 60 s metric publishing delay, capped at 600 s", id="capped at 10 minutes",
+            600,
+            "auto: 3 x 300 s + 60 s metric publishing delay, capped at 600 s",
+            id="capped at 10 minutes",
         ),
     ],
 )
@@ -448,8 +479,7 @@ def test_given_auto_then_the_bake_comes_from_the_alarms_read_on_the_first_poll(g
     assert_well_formed(body, event)
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert body["Reason"] == (
-        "no alarm in ALARM in us-east-1 or eu-west-1 during a 180 s bake"
-        " (auto: 2 x 60 s + 60 s metric publishing delay; 7 polls)"
+        "no alarm in ALARM in us-east-1 or eu-west-1 during a 180 s bake (auto: 2 x 60 s + 60 s metric publishing delay; 7 polls)"
     )
     assert body["Data"]["BakeSeconds"] == "180" and gp.clock.sleeps == [30] * 6
 
@@ -546,7 +576,9 @@ def test_given_the_other_region_becomes_readable_and_is_in_alarm_then_failed(g, 
     for _ in range(3):
         g.alarms(composite(ALARM_NAME, "OK"))
     g.deps.cloudwatch_in = lambda region: peer
-    peer = Scripted(ENDPOINT_DOWN, describe_alarms_answer(), describe_alarms_answer(composite(PEER_ALARM, "ALARM", "boom", region=PEER_REGION)))
+    peer = Scripted(
+        ENDPOINT_DOWN, describe_alarms_answer(), describe_alarms_answer(composite(PEER_ALARM, "ALARM", "boom", region=PEER_REGION))
+    )
     body = gate.handler(cfn_event("Update", dict(PROPS, BakeMinutes="5", **PEER_PROPS)), g.context())
     assert body["Status"] == "FAILED" and f"in {PEER_REGION}: {PEER_ALARM} (boom)" in body["Reason"]
     assert g.clock.sleeps == [30, 30]
@@ -786,7 +818,10 @@ def test_given_invalid_properties_on_a_deployment_then_failed_names_the_property
             {"bake_minutes": None, "publish_delay_seconds": 60},
         ),
         ({"AlarmNames": ["a"], "BakeMinutes": "auto", "MetricPublishDelaySeconds": "0"}, {"publish_delay_seconds": 0}),
-        ({"AlarmNames": ["a"], "BakeMinutes": "3", "MetricPublishDelaySeconds": "not used"}, {"bake_minutes": 3, "publish_delay_seconds": 0}),
+        (
+            {"AlarmNames": ["a"], "BakeMinutes": "3", "MetricPublishDelaySeconds": "not used"},
+            {"bake_minutes": 3, "publish_delay_seconds": 0},
+        ),
         (
             {"AlarmNames": ["a"], "BakeMinutes": "3", "PeerRegion": " eu-west-1 ", "PeerAlarmNames": ["p"]},
             {"peer_region": "eu-west-1", "peer_alarm_names": ("p",)},
@@ -851,3 +886,88 @@ def test_given_cloudwatch_hangs_then_the_timer_answers_before_the_timeout(stub, 
     event = cfn_event("Update", PROPS)
     body = answer_of_the_timer(gate.handler, event, deploy_gate.TIMEOUT_MARGIN_SECONDS, release, cfn_responses)
     assert body["Status"] == "FAILED" and "time out" in body["Reason"]
+
+
+# --- the timer's answer: FAILED only while baking a deployment ---------------------------------
+
+
+class HangsUntil:
+    """A client whose calls wait for ``release``, then answer ``answer``."""
+
+    def __init__(self, release: threading.Event, answer: dict) -> None:
+        self.release = release
+        self.answer = answer
+
+    def __getattr__(self, name):
+        def call(**kwargs):
+            self.release.wait(10)
+            return self.answer
+
+        return call
+
+
+STATUS_ANSWER = {"Stacks": [{"StackName": "tap-compute-test", "StackStatus": "UPDATE_IN_PROGRESS"}]}
+OK_ALARMS = {"CompositeAlarms": [composite(ALARM_NAME, "OK")]}
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "reason"),
+    [
+        pytest.param(
+            "deployment",
+            "FAILED",
+            "deployment gate failed: the function was about to time out before the bake finished",
+            id="normal update bake: FAILED",
+        ),
+        pytest.param(
+            "unverified",
+            "SUCCESS",
+            "gate unverified (stack status unknown): the function was about to time out before the bake finished; not failing",
+            id="rollback-mode (status unreadable) bake: SUCCESS",
+        ),
+        pytest.param(
+            "status hangs",
+            "SUCCESS",
+            "gate unverified (stack status unknown): the function was about to time out before reading the stack status",
+            id="status read hangs: SUCCESS",
+        ),
+    ],
+)
+def test_given_the_timer_fires_before_the_gate_answers_then_it_fails_only_a_deployment_never_a_possible_rollback(
+    stub, cfn_responses, mode, status, reason
+) -> None:
+    """GIVEN an Update whose next AWS call hangs past the timer's margin
+    WHEN the timer answers THEN FAILED only when the gate knew it was baking a
+    deployment; while the stack may be rolling back, SUCCESS saying why."""
+    release = threading.Event()
+    if mode == "status hangs":
+        g = GateEnv(stub, cloudwatch=NoCalls())
+        g.deps.cloudformation = HangsUntil(release, STATUS_ANSWER)
+    else:
+        g = GateEnv(stub, cloudwatch=HangsUntil(release, OK_ALARMS))
+        if mode == "deployment":
+            g.stack_status("UPDATE_IN_PROGRESS")
+        else:
+            g.status_unreadable()
+    g.deps.monotonic = __import__("time").monotonic  # real clock: the timer is a real thread
+    event = cfn_event("Update", PROPS)
+    body = answer_of_the_timer(gate.handler, event, deploy_gate.TIMEOUT_MARGIN_SECONDS, release, cfn_responses)
+    assert body["Status"] == status
+    assert body["Reason"].startswith(reason) and "log stream" in body["Reason"], body["Reason"]
+
+
+def test_given_a_rollback_then_the_gate_tells_the_timer_to_answer_success(g, cfn_responses) -> None:
+    """GIVEN a rollback WHEN the gate has decided THEN the timer's answer, had it fired, is SUCCESS too."""
+    g.stack_status("UPDATE_ROLLBACK_IN_PROGRESS")
+    answers: list[cfn.TimeoutAnswer] = []
+
+    def on_update(event, context, deps):
+        outcome = deploy_gate.on_update(event, context, deps)
+        answers.append(cfn.current_invocation().timeout_answer)
+        return outcome
+
+    handler = cfn.CustomResourceHandler(dataclasses.replace(deploy_gate.RESOURCE, on_create_or_update=on_update))
+    handler.set_dependencies(g.deps)
+    body = handler(cfn_event("Update", PROPS), g.context())
+    assert body["Status"] == "SUCCESS"
+    assert answers == [cfn.TimeoutAnswer("SUCCESS", "stack is in UPDATE_ROLLBACK_IN_PROGRESS; gate skipped")]

@@ -27,13 +27,22 @@ from hypothesis import strategies as st
 
 from support import FakeContext, MemoryAws
 from tap import api, card, db, env, fingerprint
-from tap.config import DbSettings
+from tap.db_settings import DbSettings
 from tap.fingerprint import Fingerprint, FingerprintKey
 from tap.migration_files import discover
 from tap.migrations import apply_migrations
 from tap.validation import CURRENCY_EXPONENTS, Limits, validate_transaction
 from test_card_numbers import ascii_digits, luhn_complete
-from validator_harness import ENVIRON, FINGERPRINT_KEY, FINGERPRINT_KEY_PARAM, NOW, SECRET_ARN, ValidatorHarness, http_event, transaction_body
+from validator_harness import (
+    ENVIRON,
+    FINGERPRINT_KEY,
+    FINGERPRINT_KEY_PARAM,
+    NOW,
+    SECRET_ARN,
+    ValidatorHarness,
+    http_event,
+    transaction_body,
+)
 
 LIMITS = Limits(max_amount=Decimal("10000.00"), clock_skew_seconds=300)
 KEY = FingerprintKey.from_parameter(FINGERPRINT_KEY)
@@ -49,7 +58,9 @@ def validated(body: dict[str, Any]):
     return result.transaction
 
 
-pans = st.integers(12, 19).flatmap(lambda n: st.lists(st.integers(0, 9), min_size=n - 2, max_size=n - 2)).map(lambda d: luhn_complete([4] + d))
+pans = (
+    st.integers(12, 19).flatmap(lambda n: st.lists(st.integers(0, 9), min_size=n - 2, max_size=n - 2)).map(lambda d: luhn_complete([4, *d]))
+)
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999.99"), places=2)
 currencies = st.sampled_from([c for c, e in CURRENCY_EXPONENTS.items() if e == 2])
 merchants = st.from_regex(r"m-[a-z0-9]{3,12}", fullmatch=True)
@@ -228,14 +239,17 @@ def test_given_a_malformed_fingerprint_key_then_503_and_the_value_is_never_logge
 def live(database_server, fresh_database):
     """A migrated database with merchants, and a factory of validator apps
     (one per thread: one container each) sharing in-memory AWS."""
-    settings = DbSettings(database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database)
+    settings = DbSettings(
+        database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database
+    )
     conn = db.connect(settings, tls=None, database=None)
     try:
         apply_migrations(conn, discover(), database=fresh_database, lock_timeout_seconds=10)
         with conn.cursor() as cur:
             for merchant, limit in (("m-one", "100.00"), ("m-two", "100.00"), ("m-big", "1000000.00")):
                 cur.execute(
-                    "INSERT INTO merchants (merchant_id, display_name, currency, daily_limit) VALUES (%s, 'M', 'USD', %s)", (merchant, limit)
+                    "INSERT INTO merchants (merchant_id, display_name, currency, daily_limit) VALUES (%s, 'M', 'USD', %s)",
+                    (merchant, limit),
                 )
     finally:
         conn.close()
@@ -293,7 +307,7 @@ def assert_bound_to_the_recorded_request(bodies_, results, rows) -> None:
     recorded = next(b for b in bodies_ if Decimal(b["amount"]) == row[1] and b["merchantId"] == row[2])
     same = fingerprint.of(validated(recorded), KEY)
     assert row[4] == same.request and row[5] == same.card
-    for body, (status, payload) in zip(bodies_, results):
+    for body, (status, payload) in zip(bodies_, results, strict=True):
         if fingerprint.same_request(same, fingerprint.of(validated(body), KEY)):
             assert status == 200 and payload["decision"] == row[3], (body, payload)
         else:
@@ -326,7 +340,11 @@ def test_given_generated_concurrent_bodies_for_one_id_then_every_answer_is_the_r
     variants = data.draw(
         st.lists(
             st.fixed_dictionaries(
-                {"amount": st.sampled_from(["20.00", "20", "99.99", "150.00"]), "merchantId": st.sampled_from(["m-one", "m-two"]), "cardNumber": st.sampled_from(["4111111111111111", "5555555555554444", "4012888888881881"])}
+                {
+                    "amount": st.sampled_from(["20.00", "20", "99.99", "150.00"]),
+                    "merchantId": st.sampled_from(["m-one", "m-two"]),
+                    "cardNumber": st.sampled_from(["4111111111111111", "5555555555554444", "4012888888881881"]),
+                }
             ),
             min_size=1,
             max_size=3,
@@ -352,7 +370,9 @@ def test_given_a_database_without_the_fingerprint_columns_then_the_validator_wor
     """GIVEN the new image running before migration 003 (ComputeStack deploys
     before SchemaMigration) THEN 200 for a new transaction, replay for the
     same request, 409 for a changed amount (recomputed from the row)."""
-    settings = DbSettings(database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database)
+    settings = DbSettings(
+        database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database
+    )
     conn = db.connect(settings, tls=None, database=None)
     try:
         apply_migrations(conn, [m for m in discover() if m.version < 3], database=fresh_database, lock_timeout_seconds=10)
@@ -361,7 +381,11 @@ def test_given_a_database_without_the_fingerprint_columns_then_the_validator_wor
     finally:
         conn.close()
     memory = MemoryAws(
-        {ENVIRON[env.DB_WRITER_ENDPOINT_PARAM]: settings.host, ENVIRON[env.DB_PORT_PARAM]: str(settings.port), ENVIRON[env.DB_SECRET_ARN_PARAM]: SECRET_ARN},
+        {
+            ENVIRON[env.DB_WRITER_ENDPOINT_PARAM]: settings.host,
+            ENVIRON[env.DB_PORT_PARAM]: str(settings.port),
+            ENVIRON[env.DB_SECRET_ARN_PARAM]: SECRET_ARN,
+        },
         {"username": settings.username, "password": settings.password},
     )
     app = api.build_app(

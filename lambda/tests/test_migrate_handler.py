@@ -91,7 +91,11 @@ def test_given_pending_migrations_then_they_are_applied_in_order_under_the_lock(
     body = migrate.handler(event, m.context())
     assert_well_formed(body, event)
     assert body["Status"] == "SUCCESS", body["Reason"]
-    assert body["Data"] == {"SchemaVersion": str(SHIPPED[-1].version), "AppliedCount": str(len(SHIPPED)), "MigrationsHash": PROPS["MigrationsHash"]}
+    assert body["Data"] == {
+        "SchemaVersion": str(SHIPPED[-1].version),
+        "AppliedCount": str(len(SHIPPED)),
+        "MigrationsHash": PROPS["MigrationsHash"],
+    }
     sql = m.server.executed
     assert sql[0].startswith("SELECT GET_LOCK") and sql[-1].startswith("SELECT RELEASE_LOCK")
     assert sql[1] == "CREATE DATABASE IF NOT EXISTS `tap` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
@@ -130,12 +134,36 @@ def _sql_failure(prefix: str, error: Exception):
 
 STEP_FAILURES = [
     pytest.param("GET_LOCK raises", _sql_failure("SELECT GET_LOCK", pymysql.err.OperationalError(1064, "x")), "FAILED", id="lock query"),
-    pytest.param("CREATE DATABASE", _sql_failure("CREATE DATABASE", pymysql.err.OperationalError(1044, "denied")), "FAILED", id="create database"),
-    pytest.param("schema table", _sql_failure("CREATE TABLE IF NOT EXISTS schema_migrations", pymysql.err.OperationalError(1142, "denied")), "FAILED", id="create schema_migrations"),
-    pytest.param("read applied", _sql_failure("SELECT version", pymysql.err.ProgrammingError(1146, "no table")), "FAILED", id="read applied"),
-    pytest.param("migration", _sql_failure("CREATE TABLE IF NOT EXISTS transactions", pymysql.err.ProgrammingError(1064, "syntax")), "FAILED", id="a migration statement"),
-    pytest.param("record", _sql_failure("INSERT INTO schema_migrations", pymysql.err.IntegrityError(1062, "dup")), "FAILED", id="recording a migration"),
-    pytest.param("release", _sql_failure("SELECT RELEASE_LOCK", pymysql.err.OperationalError(2013, "lost")), "SUCCESS", id="releasing the lock (tolerated)"),
+    pytest.param(
+        "CREATE DATABASE", _sql_failure("CREATE DATABASE", pymysql.err.OperationalError(1044, "denied")), "FAILED", id="create database"
+    ),
+    pytest.param(
+        "schema table",
+        _sql_failure("CREATE TABLE IF NOT EXISTS schema_migrations", pymysql.err.OperationalError(1142, "denied")),
+        "FAILED",
+        id="create schema_migrations",
+    ),
+    pytest.param(
+        "read applied", _sql_failure("SELECT version", pymysql.err.ProgrammingError(1146, "no table")), "FAILED", id="read applied"
+    ),
+    pytest.param(
+        "migration",
+        _sql_failure("CREATE TABLE IF NOT EXISTS transactions", pymysql.err.ProgrammingError(1064, "syntax")),
+        "FAILED",
+        id="a migration statement",
+    ),
+    pytest.param(
+        "record",
+        _sql_failure("INSERT INTO schema_migrations", pymysql.err.IntegrityError(1062, "dup")),
+        "FAILED",
+        id="recording a migration",
+    ),
+    pytest.param(
+        "release",
+        _sql_failure("SELECT RELEASE_LOCK", pymysql.err.OperationalError(2013, "lost")),
+        "SUCCESS",
+        id="releasing the lock (tolerated)",
+    ),
 ]
 
 

@@ -64,7 +64,10 @@ def test_the_cli_prints_the_same_hash_as_the_function() -> None:
 
 def test_the_cli_accepts_a_directory_and_rejects_a_missing_one(tmp_path) -> None:
     d = write(tmp_path / "m", {"001_a.sql": b"x"})
-    run = lambda *a: subprocess.run([sys.executable, str(LAMBDA_DIR / "migrations_hash.py"), *a], capture_output=True, text=True)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(LAMBDA_DIR / "migrations_hash.py"), *args], capture_output=True, text=True)
+
     assert run(str(d)).stdout.strip() == migrations_hash(d)
     assert run(str(tmp_path / "missing")).returncode == 2
 

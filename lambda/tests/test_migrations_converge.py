@@ -16,7 +16,8 @@ import pytest
 import migrate
 from support import FakeContext, FakeMigrationServer, cfn_event
 from tap import cfn, db, migrate_resource
-from tap.config import DbSettings
+from tap.cancellation import Cancellation, Cancelled
+from tap.db_settings import DbSettings
 from tap.migration_files import MIGRATIONS_DIR, MigrationFile, MigrationFileError, discover, plan
 from tap.migrations import PROGRESS_TABLE, InvalidMigration, MigrationError, apply_migrations
 
@@ -25,10 +26,12 @@ SHIPPED = discover()
 
 @pytest.fixture
 def settings(database_server, fresh_database) -> DbSettings:
-    return DbSettings(database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database)
+    return DbSettings(
+        database_server["host"], database_server["port"], database_server["user"], database_server["password"], fresh_database
+    )
 
 
-def migrate_now(settings: DbSettings, directory: Path, cancellation: cfn.Cancellation | None = None):
+def migrate_now(settings: DbSettings, directory: Path, cancellation: Cancellation | None = None):
     conn = db.connect(settings, tls=None, database=None)
     try:
         return apply_migrations(conn, discover(directory), database=settings.database, lock_timeout_seconds=10, cancellation=cancellation)
@@ -192,7 +195,7 @@ def test_given_the_timer_answered_during_a_statement_then_the_handler_executes_n
 def test_given_a_cancellation_after_some_statements_then_no_further_statement_is_executed_at_all() -> None:
     """The apply loop checks the flag before every statement (fake server)."""
     server = FakeMigrationServer()
-    cancellation = cfn.Cancellation()
+    cancellation = Cancellation()
     migration = MigrationFile(99, "099_three.sql", b"CREATE TABLE a (i INT); CREATE TABLE b (i INT); CREATE TABLE c (i INT);")
 
     def fail(sql: str):
@@ -201,7 +204,7 @@ def test_given_a_cancellation_after_some_statements_then_no_further_statement_is
         return None
 
     server.fail = fail
-    with pytest.raises(cfn.Cancelled):
+    with pytest.raises(Cancelled):
         apply_migrations(server.connect(), [migration], database="tap", lock_timeout_seconds=1, cancellation=cancellation)
     after = server.executed[server.executed.index("CREATE TABLE b (i INT)") + 1 :]
     assert after == ["INSERT INTO schema_migration_progress (version, statement_number, checksum) VALUES (%s, %s, %s)"]
@@ -252,29 +255,22 @@ def test_files_of_one_kind_with_session_statements_are_accepted(sql, kind) -> No
 
 @pytest.mark.parametrize(
     "sql",
-    ["INSERT INTO t VALUES (1); CREATE TABLE u (i INT);", "ALTER TABLE t ADD COLUMN j INT; UPDATE t SET j = 1;", "EXECUTE s; REPLACE INTO t VALUES (1);"],
+    [
+        "INSERT INTO t VALUES (1); CREATE TABLE u (i INT);",
+        "ALTER TABLE t ADD COLUMN j INT; UPDATE t SET j = 1;",
+        "EXECUTE s; REPLACE INTO t VALUES (1);",
+    ],
 )
 def test_a_file_mixing_data_and_ddl_statements_is_refused(sql) -> None:
     with pytest.raises(MigrationFileError, match="DDL in a file with data statements"):
         plan(MigrationFile(7, "007_x.sql", sql.encode()))
 
 
-# --- tap/cfn.py's cancellation API -----------------------------------------------------------------
+# --- tap/cfn.py's cancellation API (the budget's side of it: test_budget.py) ---------------------
 
 
-def test_outside_a_run_the_current_cancellation_is_never_set_and_a_deadline_without_one_behaves_as_before() -> None:
+def test_outside_a_run_the_current_cancellation_is_never_set() -> None:
     assert not cfn.current_cancellation().cancelled
-    assert cfn.Deadline(FakeContext(100), 30).remaining() > 69
-
-
-def test_a_deadline_with_a_cancellation_has_no_time_left_once_it_is_set() -> None:
-    cancellation = cfn.Cancellation()
-    deadline = cfn.Deadline(FakeContext(100), 30, cancellation)
-    assert deadline.remaining() > 69
-    cancellation.cancel("answered")
-    assert deadline.remaining() == 0 and deadline.expired()
-    with pytest.raises(cfn.Cancelled, match="answered"):
-        cancellation.raise_if_cancelled()
 
 
 def test_the_timer_cancels_the_run_before_it_answers_and_the_handler_sees_it(cfn_responses) -> None:
@@ -288,7 +284,9 @@ def test_the_timer_cancels_the_run_before_it_answers_and_the_handler_sees_it(cfn
         return cfn.Outcome()
 
     event = cfn_event("Create", {})
-    worker = threading.Thread(target=lambda: cfn.run(event, FakeContext(1.3), create=handler, update=handler, delete=handler, timeout_margin_seconds=1.0))
+    worker = threading.Thread(
+        target=lambda: cfn.run(event, FakeContext(1.3), create=handler, update=handler, delete=handler, timeout_margin_seconds=1.0)
+    )
     worker.start()
     assert cfn_responses.delivered.wait(5)
     release.set()

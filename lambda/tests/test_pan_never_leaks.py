@@ -33,7 +33,7 @@ def test_given_an_approved_transaction_then_the_pan_is_nowhere_but_the_mask_is(s
     body = transaction_body(cardNumber=pan)
     h.expect_config()
     h.expect_new_transaction(body["transactionId"])
-    status, payload, result = h.post(body)
+    status, _payload, result = h.post(body)
     assert status == 200
     logs = capsys.readouterr().out
     sent_to_aws = json.dumps([p for _, _, p in h.sent], default=lambda b: b.decode() if isinstance(b, bytes) else str(b))
@@ -55,7 +55,7 @@ def test_given_an_approved_transaction_then_the_pan_is_nowhere_but_the_mask_is(s
 )
 def test_given_a_rejected_request_then_no_pan_is_echoed_or_logged(stub, capsys, body) -> None:
     h = ValidatorHarness(stub)
-    status, payload, result = h.post(body)
+    status, _payload, result = h.post(body)
     assert status == 400
     logs = capsys.readouterr().out
     for pan in (PANS[0], "4111111111111112"):

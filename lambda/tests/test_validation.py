@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tap import card
-from tap.validation import Limits, MAX_BODY_BYTES, decode_body, validate_body, validate_transaction
+from tap.validation import MAX_BODY_BYTES, Limits, decode_body, validate_body, validate_transaction
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
 LIMITS = Limits(max_amount=Decimal("10000.00"), clock_skew_seconds=300)
 TXN_ID = "3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f"
 
@@ -32,6 +32,8 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 
 _DROP = object()
+# ASCII digit -> its fullwidth form (U+FF10..U+FF19): digits a person may paste, not ASCII.
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "".join(chr(0xFF10 + d) for d in range(10)))
 
 
 GOOD = [
@@ -111,7 +113,7 @@ BAD = [
     ({"cardNumber": "4111-1111-1111-1111"}, "cardNumber", "invalid_format"),
     ({"cardNumber": "41111111111"}, "cardNumber", "invalid_length"),
     ({"cardNumber": "41111111111111111111"}, "cardNumber", "invalid_length"),
-    ({"cardNumber": "４１１１１１１１１１１１１１１１"}, "cardNumber", "invalid_format"),
+    ({"cardNumber": "4111111111111111".translate(FULLWIDTH_DIGITS)}, "cardNumber", "invalid_format"),
     ({"cardNumber": ""}, "cardNumber", "invalid_format"),
     ({"cardNumber": "4111111111111111\n"}, "cardNumber", "invalid_format"),
     ({"merchantId": _DROP}, "merchantId", "required"),

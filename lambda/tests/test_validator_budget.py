@@ -75,7 +75,13 @@ def join_health_threads() -> None:
 
 # (the step that is slow, what it leaves of the budget, the dependency the 503 names, the AWS calls made)
 SLOW_STEPS = [
-    pytest.param("dynamodb.GetItem", AWS_WORST - 0.1, "ssm", ["dynamodb.GetItem"], id="session read slow: SSM (3 s worst case) not started with 2.9 s left"),
+    pytest.param(
+        "dynamodb.GetItem",
+        AWS_WORST - 0.1,
+        "ssm",
+        ["dynamodb.GetItem"],
+        id="session read slow: SSM (3 s worst case) not started with 2.9 s left",
+    ),
     pytest.param(
         "ssm.GetParameters", AWS_WORST - 0.1, "secretsmanager", ["dynamodb.GetItem", "ssm.GetParameters"], id="SSM slow: secret not read"
     ),
@@ -175,7 +181,7 @@ def test_given_an_aws_dependency_that_never_answers_then_one_retry_that_fits_and
     _, _, result = h.post(body)
 
     assert_well_formed_503(result, dependency, f"{dependency} is unavailable")
-    assert h.calls() == answered + [operation, operation]
+    assert h.calls() == [*answered, operation, operation]
     assert h.context.get_remaining_time_in_millis() >= budget.RESERVE_SECONDS * 1000
 
 
@@ -236,7 +242,15 @@ def test_given_a_connection_opened_with_fitted_timeouts_then_the_next_invocation
 
 # --- every combination, generated ---------------------------------------------------------
 
-STEPS = ["dynamodb.GetItem", "ssm.GetParameters", "secretsmanager.GetSecretValue", "database.connect", "database.query", "s3.PutObject", "dynamodb.PutItem"]
+STEPS = [
+    "dynamodb.GetItem",
+    "ssm.GetParameters",
+    "secretsmanager.GetSecretValue",
+    "database.connect",
+    "database.query",
+    "s3.PutObject",
+    "dynamodb.PutItem",
+]
 behaviours = st.one_of(
     st.just(("ok", 0.0)),
     st.just(("hang", 0.0)),
@@ -259,7 +273,7 @@ def test_given_any_mix_of_slow_and_hanging_dependencies_then_the_answer_comes_be
     after a GET /health or not, for the shortest, default and a long function
     timeout WHEN a transaction is posted THEN it is answered (200 or 503)
     with the reserve intact, and 200 only if nothing hung."""
-    app, clock, context_for = fake_aws.app(timeout)
+    app, _clock, context_for = fake_aws.app(timeout)
     if warm:
         assert fake_aws.post(app, context_for())["statusCode"] == 200
     if health_first:
@@ -329,9 +343,7 @@ def test_given_the_health_budget_is_spent_then_later_checks_are_not_started(stub
 @pytest.mark.parametrize(
     ("hanging", "expected"),
     [
-        pytest.param(
-            "dynamodb", {"config": "ok", "database": "ok", "sessionTable": "unavailable"}, id="session table hangs"
-        ),
+        pytest.param("dynamodb", {"config": "ok", "database": "ok", "sessionTable": "unavailable"}, id="session table hangs"),
         pytest.param("ssm", {"config": "unavailable", "database": "skipped", "sessionTable": "ok"}, id="SSM hangs"),
         pytest.param("database", {"config": "ok", "database": "unavailable", "sessionTable": "ok"}, id="database hangs"),
     ],

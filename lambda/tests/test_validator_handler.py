@@ -12,7 +12,8 @@ import pytest
 import validator
 from support import FakeContext
 from tap import api, db, env
-from tap.config import DbSettings, DependencyError
+from tap.db_settings import DbSettings
+from tap.errors import DependencyError
 from validator_harness import NOW, PAN, ValidatorHarness, http_event, transaction_body
 
 
@@ -49,7 +50,7 @@ def test_given_a_valid_new_transaction_then_it_is_approved_recorded_audited_and_
     assert item["decision"] == {"S": "APPROVED"}
     assert int(item["expiresAt"]["N"]) > NOW.timestamp()
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
-    decided = [l for l in lines if l["message"] == "transaction decided"]
+    decided = [record for record in lines if record["message"] == "transaction decided"]
     assert decided and decided[0]["transaction_id"] == txn_id and decided[0]["request_id"] == h.context.aws_request_id
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.stub import ANY
 
@@ -16,7 +16,7 @@ import validator
 from support import FakeClock, FakeContext, FakeMySQL
 from tap import api, env
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap-db-test-AbCdEf"
 PAN = "4111111111111111"
 FINGERPRINT_KEY_PARAM = "/tap/test/db/request-fingerprint-key"
@@ -137,7 +137,9 @@ class ValidatorHarness:
         return [f"{s}.{op}" for s, op, _ in self.sent if service in (None, s)]
 
     # --- expectations -------------------------------------------------------
-    def expect_config(self, password: str = "pw", *, secret_error: str | None = None, fingerprint_key: str | None = FINGERPRINT_KEY) -> None:
+    def expect_config(
+        self, password: str = "pw", *, secret_error: str | None = None, fingerprint_key: str | None = FINGERPRINT_KEY
+    ) -> None:
         self.expect_parameters(fingerprint_key)
         if secret_error:
             self.secrets_stub.add_client_error("get_secret_value", secret_error, http_status_code=500)
@@ -261,7 +263,7 @@ class FakeAws:
     "database.connect" or "database.query". A hanging call costs its client's
     connect + read timeouts and then raises what botocore or pymysql raise."""
 
-    CANNED: dict[str, dict[str, Any]] = {
+    CANNED: ClassVar[dict[str, dict[str, Any]]] = {
         "GetParameters": {
             "Parameters": [
                 {"Name": ENVIRON[env.DB_WRITER_ENDPOINT_PARAM], "Type": "String", "Value": "writer.example.internal", "Version": 1},

@@ -1,118 +1,27 @@
-"""Database settings from SSM Parameter Store and Secrets Manager, cached.
+"""Database settings from SSM Parameter Store and Secrets Manager.
 
 The Aurora endpoints are not in the function's environment (that would make
 the compute stack depend on the database stack, the circular dependency the
 architecture removes); DatabaseStack writes them to SSM and the functions
-read them at run time. A warm container looks them up at most once per
+read them at run time. The validator keeps them in a TTLCache
+(tap/ttl_cache.py), so a warm container looks them up at most once per
 CONFIG_TTL_SECONDS: one GetParameters and one GetSecretValue call.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tap import aws
+from tap.budget import Budget
+from tap.errors import DependencyError
 from tap.fingerprint import FingerprintKey
 from tap.jsonlog import get_logger
 
-if TYPE_CHECKING:  # tap.budget imports this module for BudgetExhausted
-    from tap.budget import Budget
-
 logger = get_logger("config")
-
-T = TypeVar("T")
-
-
-class DependencyError(Exception):
-    """A dependency (SSM, Secrets Manager, the database...) is unavailable or
-    misconfigured. ``dependency`` names it for the 503 body and the logs."""
-
-    def __init__(self, dependency: str, message: str) -> None:
-        super().__init__(f"{dependency}: {message}")
-        self.dependency = dependency
-
-    @property
-    def public_reason(self) -> str:
-        """For the 503 body: names the dependency, no internal details."""
-        return f"{self.dependency} is unavailable"
-
-    @property
-    def transient(self) -> bool:
-        """Whether the underlying failure may go away on retry."""
-        from tap import db  # local import: db imports this module
-
-        cause = self.__cause__
-        return cause is not None and (aws.is_transient(cause) or db.is_transient(cause))
-
-
-class BudgetExhausted(DependencyError):
-    """Too little of the invocation's time budget is left to call
-    ``dependency`` (see tap/budget.py). Answered 503 like an outage: the call
-    would likely have outlived the function, and the client would get a 500."""
-
-    def __init__(self, dependency: str, remaining_seconds: float) -> None:
-        super().__init__(dependency, f"time budget exhausted before calling it ({max(0.0, remaining_seconds):.2f} s left)")
-        self.remaining_seconds = remaining_seconds
-
-    @property
-    def public_reason(self) -> str:
-        return f"time budget exhausted before calling {self.dependency}"
-
-
-class TTLCache(Generic[T]):
-    """One value with a maximum age.
-
-    No lock is held while the loader runs: a load left running by a request
-    that has already answered (a GET /health check that outlived its answer,
-    see tap/health.py) must not make the next request wait for it. Two loads
-    may then overlap; each caller gets its own result and the cache keeps one
-    of them. In Lambda a container serves one request at a time, so the cost
-    is at most one extra lookup, only after such a health check.
-    """
-
-    def __init__(
-        self,
-        loader: Callable[[Budget | None], T],
-        ttl_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        dependency: str,
-    ):
-        self._loader = loader
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self.dependency = dependency
-        self._lock = threading.Lock()  # guards the three fields below, never a load
-        self._value: T | None = None
-        self._loaded_at: float | None = None
-        self._generation = 0
-
-    def get(self, budget: Budget | None = None) -> T:
-        with self._lock:
-            if self._loaded_at is not None and self._clock() - self._loaded_at < self._ttl:
-                return self._value  # type: ignore[return-value]
-            generation = self._generation
-        started = self._clock()
-        value = self._loader(budget)
-        with self._lock:
-            # A load that began before an invalidate() may carry the very
-            # credentials that were refused: hand it back, do not keep it.
-            if generation == self._generation and (self._loaded_at is None or started >= self._loaded_at):
-                self._value, self._loaded_at = value, started
-        return value
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._loaded_at = None
-            self._value = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +50,7 @@ class DbSettings:
 
 
 def load_db_settings(
-    ssm: Any, secrets: Any, names: DbParameterNames, database: str, budget: Budget | None = None
+    ssm: aws.Client, secrets: aws.Client, names: DbParameterNames, database: str, budget: Budget | None = None
 ) -> DbSettings:
     """Exactly one SSM call (GetParameters for all three names) and one
     Secrets Manager call, each only if ``budget`` (when given) allows it."""
