@@ -10,8 +10,7 @@ export interface RootGraph {
   readonly edges: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-const asArray = (v: Json | undefined): string[] =>
-  v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string];
+const asArray = (v: Json | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
 
 /** Logical IDs referenced by Ref / Fn::GetAtt / Fn::Sub inside a JSON value. */
 export function referencedIds(value: Json | undefined, out = new Set<string>()): Set<string> {
@@ -60,8 +59,7 @@ export function dependsOnGraph(template: JsonObject): Map<string, Set<string>> {
 export function ancestors(edges: ReadonlyMap<string, ReadonlySet<string>>, node: string): Set<string> {
   const seen = new Set<string>();
   const stack = [...(edges.get(node) ?? [])];
-  while (stack.length > 0) {
-    const n = stack.pop() as string;
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
     if (seen.has(n)) continue;
     seen.add(n);
     stack.push(...(edges.get(n) ?? []));

@@ -6,13 +6,19 @@
  */
 export const WILDCARD_REASONS_KEY = 'tap:wildcard-reasons';
 
-export interface PolicyStatement {
+import { JsonLike } from './value';
+
+/** An IAM condition block: operator -> condition key -> value(s). */
+export type PolicyCondition = { readonly [operator: string]: JsonLike };
+
+// A type alias, not an interface, so that a statement is JsonLike (aliases have implicit index signatures).
+export type PolicyStatement = {
   readonly Sid: string;
   readonly Effect: 'Allow';
   readonly Action: readonly string[];
-  readonly Resource: '*' | readonly unknown[];
-  readonly Condition?: Record<string, unknown>;
-}
+  readonly Resource: '*' | readonly JsonLike[];
+  readonly Condition?: PolicyCondition;
+};
 
 const SID = /^[A-Za-z0-9]+$/;
 
@@ -21,7 +27,7 @@ export class Permissions {
   private readonly reasons: Record<string, string> = {};
 
   /** Allows `actions` on the given resources (ARNs, usually Fn::Sub or Fn::GetAtt). */
-  allow(sid: string, actions: readonly string[], resources: readonly unknown[], condition?: Record<string, unknown>): this {
+  allow(sid: string, actions: readonly string[], resources: readonly JsonLike[], condition?: PolicyCondition): this {
     if (resources.length === 0) throw new Error(`statement ${sid}: no resources`);
     if (resources.includes('*')) throw new Error(`statement ${sid}: Resource "*" needs a reason; use allowOnAnyResource()`);
     return this.add({ Sid: sid, Effect: 'Allow', Action: actions, Resource: resources, ...(condition !== undefined ? { Condition: condition } : {}) });
@@ -31,7 +37,7 @@ export class Permissions {
    * Allows `actions` on Resource "*", for actions that support no resource-level
    * permission (or only with "*"). `reason` says so and names the AWS doc.
    */
-  allowOnAnyResource(sid: string, actions: readonly string[], reason: string, condition?: Record<string, unknown>): this {
+  allowOnAnyResource(sid: string, actions: readonly string[], reason: string, condition?: PolicyCondition): this {
     if (reason.trim() === '') throw new Error(`statement ${sid}: Resource "*" without a reason`);
     this.add({ Sid: sid, Effect: 'Allow', Action: actions, Resource: '*', ...(condition !== undefined ? { Condition: condition } : {}) });
     this.reasons[sid] = reason;

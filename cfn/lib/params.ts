@@ -3,6 +3,9 @@
  * here (or its own); the root declares the union and passes each through by Ref,
  * so a parameter is defined exactly once.
  */
+import { equals, ref } from './intrinsics';
+import { Json, JsonObject } from './value';
+
 export interface ParameterDef {
   readonly Type: string;
   readonly Description: string;
@@ -80,6 +83,60 @@ export const shared = (...names: SharedParameterName[]): Record<string, Paramete
   Object.fromEntries(names.map((n) => [n, SharedParameters[n]]));
 
 /** Condition expression "this is the primary region" from the region parameters. */
-export const IS_PRIMARY_REGION = { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'PrimaryRegion' }] } as const;
+export const IS_PRIMARY_REGION = equals(ref('AWS::Region'), ref('PrimaryRegion'));
 /** The name every template gives the {@link IS_PRIMARY_REGION} condition. */
 export const IS_PRIMARY_REGION_CONDITION = 'IsPrimaryRegion';
+
+/**
+ * The Parameters section of a rendered template, read back as definitions
+ * (the root redeclares its nested stacks' parameters), keys in rendered
+ * (alphabetical) order so a definition read back equals the one rendered.
+ * Throws naming the parameter whose definition TemplateBuilder.parameter could
+ * not have written.
+ */
+export function parameterDefinitions(template: JsonObject): Record<string, ParameterDef> {
+  const section = template.Parameters ?? {};
+  if (!isJsonObject(section)) throw new Error('Parameters must be an object');
+  return Object.fromEntries(Object.entries(section).map(([id, raw]) => [id, parameterDefinition(id, raw)]));
+}
+
+const isJsonObject = (v: Json): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parameterDefinition(id: string, raw: Json): ParameterDef {
+  if (!isJsonObject(raw)) throw new Error(`parameter ${id}: definition must be an object`);
+  const problem = (key: string, what: string): Error => new Error(`parameter ${id}: ${key} must be ${what}`);
+  const text = (key: string): string | undefined => {
+    const v = raw[key];
+    if (v === undefined || typeof v === 'string') return v;
+    throw problem(key, 'a string');
+  };
+  const required = (key: string): string => {
+    const v = text(key);
+    if (v === undefined) throw problem(key, 'present');
+    return v;
+  };
+  const num = (key: string): number | undefined => {
+    const v = raw[key];
+    if (v === undefined || typeof v === 'number') return v;
+    throw problem(key, 'a number');
+  };
+  const scalar = (v: Json): string | number => {
+    if (typeof v === 'string' || typeof v === 'number') return v;
+    throw problem('AllowedValues and Default', 'strings or numbers');
+  };
+  const allowed = raw.AllowedValues;
+  if (allowed !== undefined && !Array.isArray(allowed)) throw problem('AllowedValues', 'a list');
+  const optional = <K extends string, V>(key: K, v: V | undefined): { [k in K]?: V } => (v === undefined ? {} : ({ [key]: v } as { [k in K]: V }));
+  return {
+    ...optional('AllowedPattern', text('AllowedPattern')),
+    ...optional('AllowedValues', allowed?.map(scalar)),
+    ConstraintDescription: required('ConstraintDescription'),
+    ...optional('Default', raw.Default === undefined ? undefined : scalar(raw.Default)),
+    Description: required('Description'),
+    ...optional('MaxLength', num('MaxLength')),
+    ...optional('MaxValue', num('MaxValue')),
+    ...optional('MinLength', num('MinLength')),
+    ...optional('MinValue', num('MinValue')),
+    Type: required('Type'),
+  };
+}

@@ -2,11 +2,9 @@
  * Building blocks more than one stack needs, so each is written once:
  * a customer-managed KMS key, an encrypted log group.
  */
-import { KMS, Logs } from 'cloudform-types';
 import { TemplateBuilder } from './template';
-import { getAtt, ref, sub } from './intrinsics';
+import { getAtt, Intrinsic, JsonLike, ref, sub, Value } from './intrinsics';
 import { arnPattern, keyAliasPattern } from '../contract/names';
-import { tags } from './tags';
 
 export interface KmsKeyProps {
   readonly description: string;
@@ -16,7 +14,7 @@ export interface KmsKeyProps {
    * Service principals (for example `logs`) allowed to use the key, each limited
    * by the condition that names what they may encrypt.
    */
-  readonly services?: ReadonlyArray<{ readonly principal: string; readonly actions: readonly string[]; readonly condition?: Record<string, unknown> }>;
+  readonly services?: ReadonlyArray<{ readonly principal: string; readonly actions: readonly string[]; readonly condition?: { readonly [operator: string]: JsonLike } }>;
 }
 
 /**
@@ -25,8 +23,8 @@ export interface KmsKeyProps {
  * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html);
  * services get only the actions they need, under a condition.
  */
-export function kmsKey(t: TemplateBuilder, id: string, props: KmsKeyProps): { arn: unknown; id: string } {
-  const statements: unknown[] = [
+export function kmsKey(t: TemplateBuilder, id: string, props: KmsKeyProps): { arn: Intrinsic; id: string } {
+  const statements: JsonLike[] = [
     {
       Sid: 'AccountAdministration',
       Effect: 'Allow',
@@ -55,15 +53,15 @@ export function kmsKey(t: TemplateBuilder, id: string, props: KmsKeyProps): { ar
   ];
   t.resource(
     id,
-    new KMS.Key({
+    'AWS::KMS::Key',
+    {
       Description: props.description,
       EnableKeyRotation: true,
       KeyPolicy: { Version: '2012-10-17', Statement: statements },
-      Tags: tags(),
-    }),
+    },
     { deletionPolicy: 'Delete' },
   );
-  t.resource(`${id}Alias`, new KMS.Alias({ AliasName: sub(keyAliasPattern(props.alias)), TargetKeyId: ref(id) }));
+  t.resource(`${id}Alias`, 'AWS::KMS::Alias', { AliasName: sub(keyAliasPattern(props.alias)), TargetKeyId: ref(id) });
   return { arn: getAtt(id, 'Arn'), id };
 }
 
@@ -74,24 +72,16 @@ export const logsKeyService = (logGroups = '*') => ({
   condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub(arnPattern('logs', `log-group:${logGroups}`)) } },
 });
 
-/** A log group encrypted with `keyArn`, retention from the shared LogRetentionDays parameter; `condition` as for its owner. */
-export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: unknown, keyArn: unknown, condition?: string): string {
+/**
+ * A log group encrypted with `keyArn`, retention from the shared LogRetentionDays
+ * parameter (the registry's CT.CLOUDWATCH.PR.2 exception covers exactly that
+ * form); `condition` as for its owner.
+ */
+export function encryptedLogGroup(t: TemplateBuilder, id: string, logGroupName: Value<string>, keyArn: Value<string>, condition?: string): string {
   return t.resource(
     id,
-    new Logs.LogGroup({
-      LogGroupName: logGroupName as string,
-      RetentionInDays: ref('LogRetentionDays'),
-      KmsKeyId: keyArn as string,
-      Tags: tags(),
-    }),
-    {
-      condition,
-      deletionPolicy: 'Delete',
-      // cfn-guard cannot resolve the Ref; CT.CLOUDWATCH.PR.2 holds for every value the parameter accepts.
-      guardSuppressions: {
-        cloudwatch_log_group_retention_period_check:
-          'RetentionInDays is the LogRetentionDays parameter, whose AllowedValues are all >= 365 days (CT.CLOUDWATCH.PR.2); retention is configurable per environment',
-      },
-    },
+    'AWS::Logs::LogGroup',
+    { LogGroupName: logGroupName, RetentionInDays: ref('LogRetentionDays'), KmsKeyId: keyArn },
+    { condition, deletionPolicy: 'Delete' },
   );
 }

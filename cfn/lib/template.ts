@@ -1,14 +1,23 @@
 /**
- * A small template builder over cloudform-types resources. It keeps the
- * template-level pieces (parameters, conditions, outputs with exports, resource
- * attributes) in one place and renders canonical, byte-stable JSON.
+ * The template builder every stack generator uses. It applies the rules that
+ * hold for every resource, so no generator writes them by hand:
+ * - the cost-allocation tags on every type AWS's resource specification marks
+ *   taggable (TAG_PROPERTY, generated from @aws-cdk/aws-service-spec), and on each
+ *   replica of a DynamoDB global table, whose tags live on the replicas;
+ * - service roles with their trust policy and the `/tap/<suffix>/` path;
+ * - outputs whose logical ID is their export key;
+ * - the cfn-lint and cfn-guard exceptions of the registry (exceptions.ts).
+ * It renders canonical, byte-stable JSON.
  */
-import { ResourceBase } from 'cloudform-types';
 import { ParameterDef } from './params';
-import { ref, IntrinsicFunction, exportName } from './intrinsics';
+import { ref, sub, exportName } from './intrinsics';
+import { IAM_ROLE_PATH_PATTERN } from '../contract/names';
+import { IAMRoleProps, ResourcePropsByType, ResourceType, TAG_PROPERTY } from './cfnTypes.generated';
+import { Intrinsic, Json, JsonLike, JsonObject } from './value';
+import { ExtraTags, tagList, tagMap } from './tags';
+import { exceptionsFor, RULE_EXCEPTIONS, RuleException } from './exceptions';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+export type { Json, JsonObject };
 
 /** Metadata key holding cfn-guard (Control Tower) suppressions: `{ "<rule>": "<reason>" }`. */
 export const GUARD_SUPPRESSIONS_KEY = 'tap:guard-suppressions';
@@ -17,6 +26,19 @@ export const LINT_REASONS_KEY = 'tap:lint-ignore-reasons';
 
 export type Policy = 'Delete' | 'Snapshot';
 
+/** Properties a generator may write: the tags are the builder's. */
+export type Untagged<P> = Omit<P, 'Tags' | 'HealthCheckTags'>;
+
+/** Types that have a dedicated helper (serviceRole), so their cross-cutting parts cannot be written by hand. */
+export type HelperOnlyType = 'AWS::IAM::Role';
+export type PlainResourceType = Exclude<ResourceType, HelperOnlyType>;
+
+/** Types whose tags are on each element of a list property rather than on the resource. */
+const REPLICA_TAGS: { readonly [T in ResourceType]?: string } = {
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-globaltable-replicaspecification.html
+  'AWS::DynamoDB::GlobalTable': 'Replicas',
+};
+
 export interface ResourceOptions {
   /** Condition name that decides whether the resource exists. */
   readonly condition?: string;
@@ -24,35 +46,41 @@ export interface ResourceOptions {
   readonly deletionPolicy?: Policy;
   /** @default the deletionPolicy, when one is given */
   readonly updateReplacePolicy?: Policy;
-  readonly metadata?: Record<string, unknown>;
-  /** cfn-guard rule name -> the requirement that forces the exception. */
-  readonly guardSuppressions?: Record<string, string>;
-  /** cfn-lint rule id -> why this resource may break it. */
-  readonly lintIgnores?: Record<string, string>;
+  readonly metadata?: Record<string, JsonLike>;
+  /** Tags beyond the cost-allocation ones (for example Name); only on taggable types. */
+  readonly tags?: ExtraTags;
+}
+
+/** A role that an AWS service assumes: the builder writes its trust policy, path and tags. */
+export interface ServiceRoleProps extends Untagged<Omit<IAMRoleProps, 'AssumeRolePolicyDocument' | 'Path' | 'RoleName'>> {
+  /** Service principal allowed to assume the role, for example `lambda.amazonaws.com`. */
+  readonly service: string;
+  /** Condition of the trust statement (aws:SourceAccount, aws:SourceArn), against the confused deputy. @default none */
+  readonly trustCondition?: { readonly [operator: string]: JsonLike };
 }
 
 export interface OutputOptions {
   readonly description: string;
-  /** Export key from `Exports` in names.ts; exported as `tap-${EnvironmentSuffix}-<key>`. */
-  readonly exportKey?: string;
   readonly condition?: string;
 }
 
 export class TemplateBuilder {
   private readonly parameters = new Map<string, ParameterDef>();
-  private readonly conditions = new Map<string, unknown>();
+  private readonly conditions = new Map<string, JsonLike>();
   private readonly mappings = new Map<string, unknown>();
   private readonly resources = new Map<string, Record<string, unknown>>();
   private readonly outputs = new Map<string, Record<string, unknown>>();
-  private readonly metadata = new Map<string, unknown>();
+  private readonly metadata = new Map<string, JsonLike>();
 
   constructor(
     public readonly name: string,
     private readonly description: string,
+    /** The exception registry to apply. @default RULE_EXCEPTIONS */
+    private readonly exceptions: readonly RuleException[] = RULE_EXCEPTIONS,
   ) {}
 
   /** Declares a parameter (idempotent for an identical definition) and returns its Ref. */
-  parameter(id: string, def: ParameterDef): IntrinsicFunction {
+  parameter(id: string, def: ParameterDef): Intrinsic {
     const existing = this.parameters.get(id);
     if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(def)) {
       throw new Error(`${this.name}: parameter ${id} declared twice with different definitions`);
@@ -67,7 +95,7 @@ export class TemplateBuilder {
     return this;
   }
 
-  condition(id: string, expression: unknown): string {
+  condition(id: string, expression: Intrinsic): string {
     this.unique(this.conditions, id, 'condition');
     this.conditions.set(id, expression);
     return id;
@@ -79,47 +107,46 @@ export class TemplateBuilder {
     return this;
   }
 
-  /** Adds a typed cloudform-types resource; returns its logical ID. */
-  resource(id: string, resource: ResourceBase, options: ResourceOptions = {}): string {
-    this.unique(this.resources, id, 'resource');
-    const entry: Record<string, unknown> = { Type: resource.Type };
-    if (options.condition !== undefined) entry.Condition = options.condition;
-    if (options.dependsOn !== undefined && options.dependsOn.length > 0) {
-      entry.DependsOn = options.dependsOn.length === 1 ? options.dependsOn[0] : [...options.dependsOn];
-    }
-    if (options.deletionPolicy !== undefined) {
-      entry.DeletionPolicy = options.deletionPolicy;
-      entry.UpdateReplacePolicy = options.updateReplacePolicy ?? options.deletionPolicy;
-    }
-    const metadata: Record<string, unknown> = { ...(options.metadata ?? {}) };
-    if (options.guardSuppressions !== undefined) metadata[GUARD_SUPPRESSIONS_KEY] = options.guardSuppressions;
-    if (options.lintIgnores !== undefined) {
-      metadata['cfn-lint'] = { config: { ignore_checks: Object.keys(options.lintIgnores) } };
-      metadata[LINT_REASONS_KEY] = options.lintIgnores;
-    }
-    if (Object.keys(metadata).length > 0) entry.Metadata = metadata;
-    if (resource.Properties !== undefined && Object.keys(resource.Properties).length > 0) {
-      entry.Properties = resource.Properties;
-    }
-    this.resources.set(id, entry);
-    return id;
+  /**
+   * Adds a resource of a type AWS's resource specification knows; returns its
+   * logical ID. The cost-allocation tags (and `options.tags`) are added when
+   * the type is taggable; the registry's exceptions for it land in Metadata.
+   */
+  resource<T extends PlainResourceType>(id: string, type: T, properties: Untagged<ResourcePropsByType[T]>, options: ResourceOptions = {}): string {
+    const helperOnly: readonly string[] = ['AWS::IAM::Role'] satisfies HelperOnlyType[];
+    if (helperOnly.includes(type)) throw new Error(`${this.name}: ${id}: declare roles with serviceRole(), which writes the trust policy and path`);
+    return this.add(id, type, this.tagged(id, type, properties, options.tags), options);
   }
 
-  /** Adds a resource whose type cloudform-types does not know yet (raw properties). */
-  rawResource(id: string, type: string, properties: Record<string, unknown>, options: ResourceOptions = {}): string {
-    return this.resource(id, { Type: type, Properties: properties } as unknown as ResourceBase, options);
+  /** Adds a custom resource (`Custom::<Name>`); it has no spec, hence no tags. */
+  customResource(id: string, type: `Custom::${string}`, properties: { readonly ServiceToken: JsonLike; readonly [key: string]: JsonLike }, options: Omit<ResourceOptions, 'tags'> = {}): string {
+    return this.add(id, type, properties, options);
   }
 
-  output(id: string, value: unknown, options: OutputOptions): string {
-    this.unique(this.outputs, id, 'output');
-    const entry: Record<string, unknown> = { Description: options.description, Value: value };
-    if (options.condition !== undefined) entry.Condition = options.condition;
-    if (options.exportKey !== undefined) entry.Export = { Name: exportName(options.exportKey) };
-    this.outputs.set(id, entry);
-    return id;
+  /**
+   * Adds an IAM role that `props.service` assumes, with the `/tap/<suffix>/` path
+   * and the tags. No RoleName: CloudFormation names it, so deploying needs no
+   * CAPABILITY_NAMED_IAM.
+   */
+  serviceRole(id: string, props: ServiceRoleProps, options: ResourceOptions = {}): string {
+    const { service, trustCondition, ...rest } = props;
+    const statement: Record<string, JsonLike> = { Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' };
+    if (trustCondition !== undefined) statement.Condition = trustCondition;
+    const properties = { ...rest, Path: sub(IAM_ROLE_PATH_PATTERN), AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [statement] } };
+    return this.add(id, 'AWS::IAM::Role', this.tagged(id, 'AWS::IAM::Role', properties, options.tags), options);
   }
 
-  addMetadata(key: string, value: unknown): this {
+  /** An output exported as `tap-${EnvironmentSuffix}-<key>`, whose logical ID is `key`. */
+  export(key: string, value: JsonLike, options: OutputOptions): string {
+    return this.addOutput(key, value, options, { Name: exportName(key) });
+  }
+
+  /** An output nothing imports (the root's outputs, values read with Fn::GetAtt Outputs.<id>). */
+  output(id: string, value: JsonLike, options: OutputOptions): string {
+    return this.addOutput(id, value, options);
+  }
+
+  addMetadata(key: string, value: JsonLike): this {
     this.metadata.set(key, value);
     return this;
   }
@@ -132,7 +159,7 @@ export class TemplateBuilder {
   resourceProperties(id: string): JsonObject {
     const r = this.resources.get(id);
     if (r === undefined) throw new Error(`${this.name}: no resource ${id}`);
-    return canonicalize(JSON.parse(JSON.stringify(r.Properties ?? {})) as Json) as JsonObject;
+    return rendered(r.Properties ?? {}) as JsonObject;
   }
 
   /** Canonical JSON object of the template. */
@@ -147,13 +174,77 @@ export class TemplateBuilder {
     if (this.conditions.size > 0) doc.Conditions = Object.fromEntries(this.conditions);
     doc.Resources = Object.fromEntries(this.resources);
     if (this.outputs.size > 0) doc.Outputs = Object.fromEntries(this.outputs);
-    return canonicalize(JSON.parse(JSON.stringify(doc)) as Json) as JsonObject;
+    return rendered(doc) as JsonObject;
+  }
+
+  /** `properties` with the tags of a taggable `type` added; throws if the generator wrote tags itself. */
+  private tagged(id: string, type: ResourceType, given: object, extra: ExtraTags | undefined): Record<string, unknown> {
+    const properties: Record<string, unknown> = Object.fromEntries(Object.entries(given));
+    const tagging = TAG_PROPERTY[type];
+    const replicas = REPLICA_TAGS[type];
+    for (const p of ['Tags', 'HealthCheckTags']) {
+      if (p in properties) throw new Error(`${this.name}: ${id}: ${p} is set by the builder (pass extra tags as options.tags)`);
+    }
+    if (tagging !== undefined) {
+      return { ...properties, [tagging.property]: tagging.variant === 'map' ? tagMap(extra) : tagList(extra) };
+    }
+    if (replicas !== undefined) {
+      const list = properties[replicas];
+      if (!Array.isArray(list)) throw new Error(`${this.name}: ${id}: ${replicas} must be a literal list so that each replica gets the tags`);
+      return {
+        ...properties,
+        [replicas]: list.map((r: Record<string, unknown>) => {
+          if ('Tags' in r) throw new Error(`${this.name}: ${id}: ${replicas}[].Tags is set by the builder`);
+          return { ...r, Tags: tagList(extra) };
+        }),
+      };
+    }
+    if (extra !== undefined) throw new Error(`${this.name}: ${id}: ${type} is not taggable, so options.tags has nowhere to go`);
+    return properties;
+  }
+
+  private add(id: string, type: string, properties: Record<string, unknown>, options: Omit<ResourceOptions, 'tags'>): string {
+    this.unique(this.resources, id, 'resource');
+    const entry: Record<string, unknown> = { Type: type };
+    if (options.condition !== undefined) entry.Condition = options.condition;
+    if (options.dependsOn !== undefined && options.dependsOn.length > 0) {
+      entry.DependsOn = options.dependsOn.length === 1 ? options.dependsOn[0] : [...options.dependsOn];
+    }
+    if (options.deletionPolicy !== undefined) {
+      entry.DeletionPolicy = options.deletionPolicy;
+      entry.UpdateReplacePolicy = options.updateReplacePolicy ?? options.deletionPolicy;
+    }
+    const metadata: Record<string, unknown> = { ...(options.metadata ?? {}) };
+    const applying = exceptionsFor(this.name, id, type, rendered(properties) as JsonObject, this.exceptions);
+    const guard = applying.filter((e) => e.engine === 'cfn-guard');
+    const lint = applying.filter((e) => e.engine === 'cfn-lint').sort((a, b) => (a.rule < b.rule ? -1 : 1));
+    if (guard.length > 0) metadata[GUARD_SUPPRESSIONS_KEY] = Object.fromEntries(guard.map((e) => [e.rule, e.reason]));
+    if (lint.length > 0) {
+      metadata['cfn-lint'] = { config: { ignore_checks: lint.map((e) => e.rule) } };
+      metadata[LINT_REASONS_KEY] = Object.fromEntries(lint.map((e) => [e.rule, e.reason]));
+    }
+    if (Object.keys(metadata).length > 0) entry.Metadata = metadata;
+    if (Object.keys(properties).length > 0) entry.Properties = properties;
+    this.resources.set(id, entry);
+    return id;
+  }
+
+  private addOutput(id: string, value: JsonLike, options: OutputOptions, exported?: { Name: Intrinsic }): string {
+    this.unique(this.outputs, id, 'output');
+    const entry: Record<string, unknown> = { Description: options.description, Value: value };
+    if (options.condition !== undefined) entry.Condition = options.condition;
+    if (exported !== undefined) entry.Export = exported;
+    this.outputs.set(id, entry);
+    return id;
   }
 
   private unique(map: Map<string, unknown>, id: string, what: string): void {
     if (map.has(id)) throw new Error(`${this.name}: ${what} ${id} declared twice`);
   }
 }
+
+/** A value with every Intrinsic written out, in canonical key order. */
+const rendered = (value: unknown): Json => canonicalize(JSON.parse(JSON.stringify(value)) as Json);
 
 const TOP_LEVEL_ORDER = [
   'AWSTemplateFormatVersion',

@@ -23,3 +23,7 @@ export type Value<T> = T | Intrinsic;
 
 /** Free-form JSON (policy documents, dashboard bodies): any JSON, with intrinsics anywhere in it. */
 export type JsonLike = string | number | boolean | null | Intrinsic | readonly JsonLike[] | { readonly [key: string]: JsonLike | undefined };
+
+/** JSON as rendered: what a template becomes once every Intrinsic is written out. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };

@@ -6,13 +6,11 @@
  * primary region, SECONDARY in the other
  * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html).
  */
-import { ApiGatewayV2, CertificateManager, Route53 } from 'cloudform-types';
 import { TemplateBuilder } from '../lib/template';
 import { NestedStackDefinition } from '../contract/layout';
 import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, SUFFIX_MAX_LENGTH, shared } from '../lib/params';
-import { Fn, getAtt, iff, ref, sub, importValue } from '../lib/intrinsics';
+import { Fn, getAtt, iff, Intrinsic, ref, sub, importValue } from '../lib/intrinsics';
 import { Exports, SUFFIX, namePattern } from '../contract/names';
-import { tagMap, tags } from '../lib/tags';
 import { HTTP_API_STAGE } from './api';
 
 /** Outputs the root reads. */
@@ -52,7 +50,7 @@ export const DnsParameters = {
  * so, like every other name in tap, the host carries the suffix and two
  * environments sharing an account and a zone never collide.
  */
-export const apiHostName = (): unknown => sub(`\${${SUFFIX}}.\${DomainName}`);
+export const apiHostName = (): Intrinsic => sub(`\${${SUFFIX}}.\${DomainName}`);
 
 export const HEALTH_CHECK_PATH = '/health';
 /** Route 53 marks an endpoint unhealthy after 3 failed checks 30 s apart: failover within about 90 s plus the record TTL. */
@@ -63,7 +61,7 @@ export const HEALTH_CHECK = { requestInterval: 30, failureThreshold: 3 } as cons
  * export (`https://<api-id>.execute-api.<region>.amazonaws.com`): the part after
  * `https://`.
  */
-export const apiHost = (): unknown => Fn.Select(1, Fn.Split('https://', importValue(Exports.api.httpApiEndpoint)));
+export const apiHost = (): Intrinsic => Fn.Select(1, Fn.Split('https://', importValue(Exports.api.httpApiEndpoint)));
 
 function build(): TemplateBuilder {
   const t = new TemplateBuilder('DnsStack', 'tap DNS failover: certificate, API custom domain, health check and failover alias record of this region.');
@@ -72,72 +70,73 @@ function build(): TemplateBuilder {
 
   t.resource(
     'Certificate',
-    new CertificateManager.Certificate({
-      DomainName: apiHostName() as string,
+    'AWS::CertificateManager::Certificate',
+    {
+      DomainName: apiHostName(),
       ValidationMethod: 'DNS',
       // CloudFormation writes the validation CNAME into the zone and waits for issuance
       // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html).
-      DomainValidationOptions: [new CertificateManager.Certificate.DomainValidationOption({ DomainName: apiHostName() as string, HostedZoneId: ref('HostedZoneId') })],
-      Tags: tags({ Name: sub(namePattern('tap-api')) }),
-    }),
-    { deletionPolicy: 'Delete' },
+      DomainValidationOptions: [{ DomainName: apiHostName(), HostedZoneId: ref('HostedZoneId') }],
+    },
+    { tags: { Name: sub(namePattern('tap-api')) }, deletionPolicy: 'Delete' },
   );
 
   t.resource(
     'CustomDomain',
-    new ApiGatewayV2.DomainName({
-      DomainName: apiHostName() as string,
+    'AWS::ApiGatewayV2::DomainName',
+    {
+      DomainName: apiHostName(),
       DomainNameConfigurations: [
-        new ApiGatewayV2.DomainName.DomainNameConfiguration({ CertificateArn: ref('Certificate'), EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }),
+        { CertificateArn: ref('Certificate'), EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' },
       ],
-      Tags: tagMap(),
-    }),
+    },
   );
 
   t.resource(
     'ApiMapping',
-    new ApiGatewayV2.ApiMapping({
+    'AWS::ApiGatewayV2::ApiMapping',
+    {
       DomainName: ref('CustomDomain'),
       ApiId: importValue(Exports.api.httpApiId),
       Stage: HTTP_API_STAGE,
-    }),
+    },
   );
 
   // The check targets this region's execute-api endpoint, not the custom domain:
   // the failover record must not depend on the record it decides about.
   t.resource(
     'HealthCheck',
-    new Route53.HealthCheck({
-      HealthCheckConfig: new Route53.HealthCheck.HealthCheckConfig({
+    'AWS::Route53::HealthCheck',
+    {
+      HealthCheckConfig: {
         Type: 'HTTPS',
-        FullyQualifiedDomainName: apiHost() as string,
+        FullyQualifiedDomainName: apiHost(),
         Port: 443,
         ResourcePath: HEALTH_CHECK_PATH,
         EnableSNI: true, // API Gateway serves many hosts on one address and needs the server name
         RequestInterval: HEALTH_CHECK.requestInterval,
         FailureThreshold: HEALTH_CHECK.failureThreshold,
-      }),
-      HealthCheckTags: tags({ Name: sub(`${namePattern('tap-api')}-\${AWS::Region}`) }).map(
-        (tag) => new Route53.HealthCheck.HealthCheckTag({ Key: tag.Key, Value: tag.Value }),
-      ),
-    }),
+      },
+    },
+    { tags: { Name: sub(`${namePattern('tap-api')}-\${AWS::Region}`) } },
   );
 
   t.resource(
     'FailoverRecord',
-    new Route53.RecordSet({
+    'AWS::Route53::RecordSet',
+    {
       HostedZoneId: ref('HostedZoneId'),
-      Name: apiHostName() as string,
+      Name: apiHostName(),
       Type: 'A',
-      Failover: iff(isPrimary, 'PRIMARY', 'SECONDARY') as unknown as string,
+      Failover: iff(isPrimary, 'PRIMARY', 'SECONDARY'),
       SetIdentifier: sub(`${namePattern('tap-api')}-\${AWS::Region}`),
       HealthCheckId: ref('HealthCheck'),
-      AliasTarget: new Route53.RecordSet.AliasTarget({
+      AliasTarget: {
         DNSName: getAtt('CustomDomain', 'RegionalDomainName'),
         HostedZoneId: getAtt('CustomDomain', 'RegionalHostedZoneId'),
         EvaluateTargetHealth: true,
-      }),
-    }),
+      },
+    },
   );
 
   t.output(DNS_DOMAIN_OUTPUT, ref('CustomDomain'), { description: 'Public API host name (<EnvironmentSuffix>.<DomainName>), failed over by Route 53' });

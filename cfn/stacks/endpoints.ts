@@ -12,13 +12,11 @@
  * only when invoked, by which time the endpoints are up (nothing invokes them
  * before the root's schema migration, which waits for this stack).
  */
-import { EC2, IAM } from 'cloudform-types';
 import { TemplateBuilder } from '../lib/template';
 import { NestedStackDefinition } from '../contract/layout';
 import { shared } from '../lib/params';
 import { getAtt, ref, sub, importValue, resourceName } from '../lib/intrinsics';
-import { Exports, IAM_ROLE_PATH_PATTERN, namePattern } from '../contract/names';
-import { tags } from '../lib/tags';
+import { Exports, namePattern } from '../contract/names';
 import { encryptedLogGroup, kmsKey, logsKeyService } from '../lib/patterns';
 import { NetworkParameters, subnetIds } from './network';
 
@@ -39,64 +37,62 @@ function build(): TemplateBuilder {
 
   t.resource(
     'EndpointSecurityGroup',
-    new EC2.SecurityGroup({
+    'AWS::EC2::SecurityGroup',
+    {
       GroupDescription: 'tap interface VPC endpoints: HTTPS from inside the VPC only',
       GroupName: resourceName('tap-endpoints'),
       VpcId: vpcId,
       SecurityGroupIngress: [
-        new EC2.SecurityGroup.Ingress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'HTTPS from inside the VPC' }),
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'HTTPS from inside the VPC' },
       ],
       SecurityGroupEgress: [
-        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'Responses stay inside the VPC' }),
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: ref('VpcCidr'), Description: 'Responses stay inside the VPC' },
       ],
-      Tags: tags({ Name: resourceName('tap-endpoints') }),
-    }),
+    },
+    { tags: { Name: resourceName('tap-endpoints') } },
   );
 
   for (const service of GATEWAY_ENDPOINT_SERVICES) {
-    // rawResource: cloudform-types 7.5.0's VPCEndpoint lacks Tags (CloudFormation added them in 2024).
-    t.rawResource(`${capitalize(service)}GatewayEndpoint`, 'AWS::EC2::VPCEndpoint', {
-      VpcId: vpcId,
-      ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
-      VpcEndpointType: 'Gateway',
-      RouteTableIds: [importValue(Exports.network.privateRouteTableId)],
-      Tags: tags({ Name: resourceName(`tap-${service}`) }),
-    });
+    t.resource(
+      `${capitalize(service)}GatewayEndpoint`,
+      'AWS::EC2::VPCEndpoint',
+      {
+        VpcId: vpcId,
+        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
+        VpcEndpointType: 'Gateway',
+        RouteTableIds: [importValue(Exports.network.privateRouteTableId)],
+      },
+      { tags: { Name: resourceName(`tap-${service}`) } },
+    );
   }
   const subnetKeys = [Exports.network.privateSubnet1Id, Exports.network.privateSubnet2Id, Exports.network.privateSubnet3Id];
   if (subnetKeys.length !== subnetIds.length) throw new Error('EndpointsStack: one subnet export per NetworkStack subnet');
   for (const service of INTERFACE_ENDPOINT_SERVICES) {
-    t.rawResource(`${capitalize(service)}InterfaceEndpoint`, 'AWS::EC2::VPCEndpoint', {
-      VpcId: vpcId,
-      ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
-      VpcEndpointType: 'Interface',
-      PrivateDnsEnabled: true,
-      SubnetIds: subnetKeys.map(importValue),
-      SecurityGroupIds: [ref('EndpointSecurityGroup')],
-      Tags: tags({ Name: resourceName(`tap-${service}`) }),
-    });
+    t.resource(
+      `${capitalize(service)}InterfaceEndpoint`,
+      'AWS::EC2::VPCEndpoint',
+      {
+        VpcId: vpcId,
+        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        SubnetIds: subnetKeys.map(importValue),
+        SecurityGroupIds: [ref('EndpointSecurityGroup')],
+      },
+      { tags: { Name: resourceName(`tap-${service}`) } },
+    );
   }
 
   // Flow logs: every accepted and rejected flow, to an encrypted log group.
   const key = kmsKey(t, 'NetworkKey', { description: 'tap network: encrypts VPC flow logs', alias: 'tap-network', services: [logsKeyService()] });
   encryptedLogGroup(t, 'FlowLogGroup', sub(`/tap/${namePattern('vpc-flow-logs')}`), key.arn);
-  t.resource(
+  t.serviceRole(
     'FlowLogRole',
-    new IAM.Role({
-      Path: sub(IAM_ROLE_PATH_PATTERN),
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            Condition: {
-              StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
-              ArnLike: { 'aws:SourceArn': sub('arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*') },
-            },
-          },
-        ],
+    {
+      service: 'vpc-flow-logs.amazonaws.com',
+      trustCondition: {
+        StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+        ArnLike: { 'aws:SourceArn': sub('arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*') },
       },
       Policies: [
         {
@@ -113,12 +109,12 @@ function build(): TemplateBuilder {
           },
         },
       ],
-      Tags: tags(),
-    }),
+    },
   );
   t.resource(
     'VpcFlowLog',
-    new EC2.FlowLog({
+    'AWS::EC2::FlowLog',
+    {
       ResourceId: vpcId,
       ResourceType: 'VPC',
       TrafficType: 'ALL',
@@ -126,13 +122,12 @@ function build(): TemplateBuilder {
       LogGroupName: ref('FlowLogGroup'),
       DeliverLogsPermissionArn: getAtt('FlowLogRole', 'Arn'),
       MaxAggregationInterval: 600,
-      Tags: tags({ Name: resourceName('tap-vpc-flow-log') }),
-    }),
+    },
+    { tags: { Name: resourceName('tap-vpc-flow-log') } },
   );
 
-  t.output('EndpointSecurityGroupId', getAtt('EndpointSecurityGroup', 'GroupId'), {
+  t.export(Exports.endpoints.endpointSecurityGroupId, getAtt('EndpointSecurityGroup', 'GroupId'), {
     description: 'Security group of the interface endpoints',
-    exportKey: Exports.endpoints.endpointSecurityGroupId,
   });
   return t;
 }

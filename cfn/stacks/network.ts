@@ -5,13 +5,11 @@
  * nothing else: the VPC endpoints (minutes to create) and the flow logs are in
  * EndpointsStack, which nothing waits for at deploy time.
  */
-import { EC2 } from 'cloudform-types';
 import { TemplateBuilder } from '../lib/template';
 import { NestedStackDefinition } from '../contract/layout';
 import { shared, ParameterDef } from '../lib/params';
 import { az, getAtt, ref, Fn, resourceName } from '../lib/intrinsics';
 import { Exports } from '../contract/names';
-import { tags } from '../lib/tags';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 /** RFC 1918 blocks with exactly four octets, prefix /16 to /28 (the VPC and subnet limits). */
@@ -43,28 +41,30 @@ function build(): TemplateBuilder {
 
   t.resource(
     'Vpc',
-    new EC2.VPC({
+    'AWS::EC2::VPC',
+    {
       CidrBlock: ref('VpcCidr'),
       EnableDnsHostnames: true, // interface endpoints with private DNS need both
       EnableDnsSupport: true,
-      Tags: tags({ Name: resourceName('tap-vpc') }),
-    }),
+    },
+    { tags: { Name: resourceName('tap-vpc') } },
   );
 
-  t.resource('PrivateRouteTable', new EC2.RouteTable({ VpcId: ref('Vpc'), Tags: tags({ Name: resourceName('tap-private') }) }));
+  t.resource('PrivateRouteTable', 'AWS::EC2::RouteTable', { VpcId: ref('Vpc') }, { tags: { Name: resourceName('tap-private') } });
 
   subnetIds.forEach((id, i) => {
     t.resource(
       id,
-      new EC2.Subnet({
+      'AWS::EC2::Subnet',
+      {
         VpcId: ref('Vpc'),
         CidrBlock: ref(`${id}Cidr`),
         AvailabilityZone: az(i),
         MapPublicIpOnLaunch: false,
-        Tags: tags({ Name: resourceName(`tap-private-${i + 1}`) }),
-      }),
+      },
+      { tags: { Name: resourceName(`tap-private-${i + 1}`) } },
     );
-    t.resource(`${id}RouteTableAssociation`, new EC2.SubnetRouteTableAssociation({ SubnetId: ref(id), RouteTableId: ref('PrivateRouteTable') }));
+    t.resource(`${id}RouteTableAssociation`, 'AWS::EC2::SubnetRouteTableAssociation', { SubnetId: ref(id), RouteTableId: ref('PrivateRouteTable') });
   });
 
   // Security groups: the database admits MySQL from the functions only (the
@@ -72,7 +72,8 @@ function build(): TemplateBuilder {
   // default allow-all rule.
   t.resource(
     'LambdaSecurityGroup',
-    new EC2.SecurityGroup({
+    'AWS::EC2::SecurityGroup',
+    {
       GroupDescription: 'tap Lambda functions: egress to Aurora and HTTPS to VPC endpoints only',
       GroupName: resourceName('tap-lambda'),
       VpcId: ref('Vpc'),
@@ -80,55 +81,57 @@ function build(): TemplateBuilder {
       // DynamoDB gateway endpoints, to AWS prefix lists whose IDs CloudFormation cannot
       // look up; without an internet or NAT gateway no other destination is routable.
       SecurityGroupEgress: [
-        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to VPC endpoints (no internet route exists)' }),
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to VPC endpoints (no internet route exists)' },
       ],
-      Tags: tags({ Name: resourceName('tap-lambda') }),
-    }),
+    },
+    { tags: { Name: resourceName('tap-lambda') } },
   );
   t.resource(
     'LambdaToDatabaseEgress',
-    new EC2.SecurityGroupEgress({
+    'AWS::EC2::SecurityGroupEgress',
+    {
       GroupId: getAtt('LambdaSecurityGroup', 'GroupId'),
       IpProtocol: 'tcp',
       FromPort: 3306,
       ToPort: 3306,
       DestinationSecurityGroupId: getAtt('DatabaseSecurityGroup', 'GroupId'),
       Description: 'MySQL to Aurora',
-    }),
+    },
   );
   t.resource(
     'DatabaseSecurityGroup',
-    new EC2.SecurityGroup({
+    'AWS::EC2::SecurityGroup',
+    {
       GroupDescription: 'tap Aurora cluster: MySQL from the Lambda security group only',
       GroupName: resourceName('tap-database'),
       VpcId: ref('Vpc'),
       SecurityGroupIngress: [
-        new EC2.SecurityGroup.Ingress({
+        {
           IpProtocol: 'tcp',
           FromPort: 3306,
           ToPort: 3306,
           SourceSecurityGroupId: getAtt('LambdaSecurityGroup', 'GroupId'),
           Description: 'MySQL from tap Lambda functions',
-        }),
+        },
       ],
       // Aurora initiates no connections outside the VPC; an explicit rule replaces the default allow-all egress.
       SecurityGroupEgress: [
-        new EC2.SecurityGroup.Egress({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, CidrIp: ref('VpcCidr'), Description: 'Aurora replication inside the VPC' }),
+        { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, CidrIp: ref('VpcCidr'), Description: 'Aurora replication inside the VPC' },
       ],
-      Tags: tags({ Name: resourceName('tap-database') }),
-    }),
+    },
+    { tags: { Name: resourceName('tap-database') } },
   );
   const e = Exports.network;
-  t.output('VpcId', ref('Vpc'), { description: 'VPC ID', exportKey: e.vpcId });
-  t.output('VpcCidr', ref('VpcCidr'), { description: 'VPC CIDR block', exportKey: e.vpcCidr });
+  t.export(e.vpcId, ref('Vpc'), { description: 'VPC ID' });
+  t.export(e.vpcCidr, ref('VpcCidr'), { description: 'VPC CIDR block' });
   subnetIds.forEach((id, i) => {
     const key = [e.privateSubnet1Id, e.privateSubnet2Id, e.privateSubnet3Id][i];
-    t.output(`${id}Id`, ref(id), { description: `Private subnet in availability zone ${i + 1}`, exportKey: key });
+    t.export(key, ref(id), { description: `Private subnet in availability zone ${i + 1}` });
   });
-  t.output('PrivateRouteTableId', ref('PrivateRouteTable'), { description: 'Route table of the private subnets (gateway endpoints add their routes here)', exportKey: e.privateRouteTableId });
-  t.output('PrivateSubnetIds', Fn.Join(',', subnetIds.map(ref)), { description: 'Comma-separated private subnet IDs', exportKey: e.privateSubnetIds });
-  t.output('LambdaSecurityGroupId', getAtt('LambdaSecurityGroup', 'GroupId'), { description: 'Security group of the VPC functions', exportKey: e.lambdaSecurityGroupId });
-  t.output('DatabaseSecurityGroupId', getAtt('DatabaseSecurityGroup', 'GroupId'), { description: 'Security group of the Aurora cluster', exportKey: e.databaseSecurityGroupId });
+  t.export(e.privateRouteTableId, ref('PrivateRouteTable'), { description: 'Route table of the private subnets (gateway endpoints add their routes here)' });
+  t.export(e.privateSubnetIds, Fn.Join(',', subnetIds.map(ref)), { description: 'Comma-separated private subnet IDs' });
+  t.export(e.lambdaSecurityGroupId, getAtt('LambdaSecurityGroup', 'GroupId'), { description: 'Security group of the VPC functions' });
+  t.export(e.databaseSecurityGroupId, getAtt('DatabaseSecurityGroup', 'GroupId'), { description: 'Security group of the Aurora cluster' });
   return t;
 }
 

@@ -18,13 +18,11 @@
  * subnets and security group alone, and nothing waits for DatabaseStack but the
  * migration and the gate.
  */
-import { CloudFormation } from 'cloudform-types';
 import { TemplateBuilder, JsonObject, renderTemplate } from '../lib/template';
-import { ParameterDef, SharedParameters, IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION } from '../lib/params';
-import { and, equals, Fn, getAtt, iff, IntrinsicFunction, not, noValue, ref, sub, resourceName } from '../lib/intrinsics';
-import { DATABASE_NAME, Exports, GATED_ALARM_NAMES_OUTPUT, Names, SsmPaths, exportNamePattern, globalNamePattern, keyAliasPattern } from '../contract/names';
+import { ParameterDef, parameterDefinitions, SharedParameters, IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION } from '../lib/params';
+import { and, equals, Fn, getAtt, iff, Intrinsic, not, noValue, ref, sub, resourceName } from '../lib/intrinsics';
+import { DATABASE_NAME, Exports, GATED_ALARM_NAMES_OUTPUT, Names, SsmPaths, globalNamePattern, keyAliasPattern } from '../contract/names';
 import { templateUrlPattern } from '../contract/layout';
-import { tags } from '../lib/tags';
 import { ComputeParameters, GATE_TIMEOUT_SECONDS, MIGRATION_TIMEOUT_SECONDS, PREREQUISITES_MAX_WAIT_SECONDS, PREREQUISITES_TIMEOUT_SECONDS } from './compute/stack';
 import { DNS_DOMAIN_OUTPUT, DNS_HEALTH_CHECK_OUTPUT } from './dns';
 
@@ -169,7 +167,7 @@ export const REPLICA_KEYS = {
  * StorageStack waits for the wait there; Fn::If on the same condition, so the
  * secondary, where the wait does not exist, passes empty values).
  */
-export const ROOT_COMPUTED_PARAMETERS: Readonly<Record<string, Readonly<Record<string, IntrinsicFunction>>>> = {
+export const ROOT_COMPUTED_PARAMETERS: Readonly<Record<string, Readonly<Record<string, Intrinsic>>>> = {
   ComputeStack: {
     ImageUri: iff(IS_PRIMARY_REGION_CONDITION, ref('PrimaryImageUri'), ref('SecondaryImageUri')),
   },
@@ -232,9 +230,9 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
   // Each region picks its own image and, in the primary, waits for the secondary.
   t.condition(IS_PRIMARY_REGION_CONDITION, IS_PRIMARY_REGION);
 
-  const computed = (name: string): Readonly<Record<string, IntrinsicFunction>> => ROOT_COMPUTED_PARAMETERS[name] ?? {};
+  const computed = (name: string): Readonly<Record<string, Intrinsic>> => ROOT_COMPUTED_PARAMETERS[name] ?? {};
   for (const [name, template] of nested) {
-    const params = (template.Parameters ?? {}) as unknown as Record<string, ParameterDef>;
+    const params = parameterDefinitions(template);
     for (const [id, def] of Object.entries(params)) if (!(id in computed(name))) declare(id, def, GROUP_OF_STACK[name] ?? name);
   }
   for (const [id, def] of Object.entries(RootParameters)) declare(id, def, id.endsWith('ImageUri') ? IMAGES_GROUP : GATE_GROUP);
@@ -245,23 +243,26 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
     const params = Object.keys((template.Parameters ?? {}) as object);
     t.resource(
       name,
-      new CloudFormation.Stack({
+      'AWS::CloudFormation::Stack',
+      {
         // The bytes synth writes are the bytes the Pulumi program uploads under this key.
         TemplateURL: sub(templateUrlPattern(name, renderTemplate(template))),
         TimeoutInMinutes: NESTED_STACK_TIMEOUTS[name] ?? 15,
         Parameters: Object.fromEntries(params.map((id) => [id, computed(name)[id] ?? ref(id)])),
-        Tags: tags(),
-      }),
+      },
       { condition: NESTED_STACK_CONDITIONS[name], dependsOn: dependsOn.filter(has), deletionPolicy: 'Delete' },
     );
   }
 
-  /** `Fn::GetAtt <stack>.Outputs.<id>` of the output that exports `key`. */
-  const output = (stack: string, key: string): unknown => getAtt(stack, `Outputs.${outputExporting(nested, stack, key)}`);
+  /** `Fn::GetAtt <stack>.Outputs.<key>`: an export's output has the export key as its logical ID (TemplateBuilder.export). */
+  const output = (stack: string, key: string): Intrinsic => {
+    if ((nested.get(stack)?.Outputs as JsonObject | undefined)?.[key] === undefined) throw new Error(`TapStack: ${stack} has no output ${key}`);
+    return getAtt(stack, `Outputs.${key}`);
+  };
 
   // Primary only: the secondary region's replication targets, awaited (both regions deploy at once).
   if (has('StorageStack') && has('ComputeStack')) {
-    t.rawResource(
+    t.customResource(
       REGION_PREREQUISITES,
       REGION_PREREQUISITES_TYPE,
       {
@@ -281,8 +282,7 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
   // The schema migration, as soon as the writer takes connections (DatabaseStack complete)
   // and the migration function exists.
   if (has('DatabaseStack') && has('ComputeStack')) {
-    // The type has no cloudform-types class: custom resource types are named by the template author.
-    t.rawResource(
+    t.customResource(
       SCHEMA_MIGRATION,
       `Custom::${SCHEMA_MIGRATION}`,
       {
@@ -305,9 +305,8 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
   if (has('ComputeStack') && has('MonitoringStack')) {
     const referenced = new Set(['ComputeStack', 'MonitoringStack']);
     const unconditional = [...nested.keys()].filter((n) => NESTED_STACK_CONDITIONS[n] === undefined && !referenced.has(n));
-    t.rawResource(
+    t.customResource(
       DEPLOYMENT_GATE,
-      // The type has no cloudform-types class: custom resource types are named by the template author.
       `Custom::${DEPLOYMENT_GATE}`,
       {
         ServiceToken: output('ComputeStack', Exports.compute.gateFunctionArn),
@@ -340,7 +339,7 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
 }
 
 /** What an operator looks for after a deployment; nothing is exported (the nested stacks export). */
-function rootOutputs(t: TemplateBuilder, nested: ReadonlyMap<string, JsonObject>, output: (stack: string, key: string) => unknown): void {
+function rootOutputs(t: TemplateBuilder, nested: ReadonlyMap<string, JsonObject>, output: (stack: string, key: string) => Intrinsic): void {
   if (nested.has('ApiStack')) {
     t.output('ApiEndpoint', output('ApiStack', Exports.api.httpApiEndpoint), { description: "This region's HTTPS endpoint of the transactions API" });
   }
@@ -363,19 +362,6 @@ function rootOutputs(t: TemplateBuilder, nested: ReadonlyMap<string, JsonObject>
   if (nested.has('MonitoringStack')) {
     t.output('AlarmTopicArn', output('MonitoringStack', Exports.monitoring.alarmTopicArn), { description: 'SNS topic every alarm notifies (subscribe operators here)' });
   }
-}
-
-/** The output of `stack` whose export is `key`; throws naming both when there is none. */
-export function outputExporting(nested: ReadonlyMap<string, JsonObject>, stack: string, key: string): string {
-  const outputs = (nested.get(stack)?.Outputs ?? {}) as Record<string, JsonObject>;
-  const wanted = exportNamePattern(key);
-  const found = Object.entries(outputs).find(([, o]) => {
-    const exported = o.Export as JsonObject | undefined;
-    const name = exported?.Name as JsonObject | undefined;
-    return name !== undefined && name['Fn::Sub'] === wanted; // exportName() in names.ts writes exactly this form
-  });
-  if (found === undefined) throw new Error(`TapStack: ${stack} has no output exporting ${wanted}`);
-  return found[0];
 }
 
 function parameterInterface(groups: ReadonlyMap<string, readonly string[]>): JsonObject {

@@ -18,13 +18,12 @@
  * ARN the wait resolved from its alias
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_EncryptionConfiguration.html).
  */
-import { DynamoDB, IAM, S3 } from 'cloudform-types';
 import { TemplateBuilder } from '../lib/template';
 import { NestedStackDefinition } from '../contract/layout';
 import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from '../lib/params';
-import { Fn, getAtt, iff, noValue, ref, sub, resourceName } from '../lib/intrinsics';
-import { Exports, IAM_ROLE_PATH_PATTERN, Names, arnPattern, bucketArnPattern, globalNamePattern, namePattern } from '../contract/names';
-import { tags } from '../lib/tags';
+import { Fn, getAtt, iff, Intrinsic, JsonLike, noValue, ref, sub, resourceName } from '../lib/intrinsics';
+import { DynamoDBGlobalTableReplicaSpecification } from '../lib/cfnTypes.generated';
+import { Exports, Names, arnPattern, bucketArnPattern, globalNamePattern, namePattern } from '../contract/names';
 import { kmsKey } from '../lib/patterns';
 
 /** Lifecycle of audit objects, in days. */
@@ -73,7 +72,7 @@ export const StorageParameters = {
 } as const satisfies Record<string, ParameterDef>;
 
 /** Deny any request not made over TLS 1.2 or later (Control Tower CT.S3.PR.8; https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html). */
-const tlsOnlyStatements = (bucketId: string): unknown[] => {
+const tlsOnlyStatements = (bucketId: string): JsonLike[] => {
   // Fn::Join rather than Fn::Sub for the object ARN: it is the form CT.S3.PR.8 recognises as a reference to the bucket.
   const resources = [getAtt(bucketId, 'Arn'), Fn.Join('', [getAtt(bucketId, 'Arn'), '/*'])];
   return [
@@ -83,28 +82,15 @@ const tlsOnlyStatements = (bucketId: string): unknown[] => {
 };
 
 /** cfn-lint I1022 (informational) on the TLS-only policies, and why tap keeps the Fn::Join. */
-const TLS_POLICY_LINT_IGNORES = {
-  I1022:
-    'Fn::Join is the form Control Tower CT.S3.PR.8 (cfn-guard s3_bucket_policy_ssl_requests_only_check) recognises for the bucket-objects ARN; with Fn::Sub that rule fails, and every template must pass the Control Tower rules',
-};
-
-const blockPublicAccess = new S3.Bucket.PublicAccessBlockConfiguration({
+const blockPublicAccess = {
   BlockPublicAcls: true,
   BlockPublicPolicy: true,
   IgnorePublicAcls: true,
   RestrictPublicBuckets: true,
-});
+};
 
 /** ACLs off: the bucket owner owns every object, access is decided by policies only (CT.S3.PR.5). */
-const ownerEnforced = new S3.Bucket.OwnershipControls({ Rules: [new S3.Bucket.OwnershipControlsRule({ ObjectOwnership: 'BucketOwnerEnforced' })] });
-
-/**
- * Object Lock (CT.S3.PR.9) would make audit objects undeletable for their
- * retention period, and tap's environments must tear down completely. Integrity
- * comes from versioning, the TLS-only policy and the cross-region replica.
- */
-const OBJECT_LOCK_REASON =
-  'Teardown requirement: every tap environment must delete cleanly, and Object Lock retention would keep objects undeletable; versioning plus cross-region replication protect the audit trail instead.';
+const ownerEnforced = { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] };
 
 function build(): TemplateBuilder {
   const t = new TemplateBuilder(
@@ -121,40 +107,36 @@ function build(): TemplateBuilder {
   // and is authorised by the bucket policy because ACLs are disabled.
   t.resource(
     'AccessLogsBucket',
-    new S3.Bucket({
+    'AWS::S3::Bucket',
+    {
       BucketName: sub(globalNamePattern(Names.auditAccessLogsBucket)),
-      BucketEncryption: new S3.Bucket.BucketEncryption({
-        ServerSideEncryptionConfiguration: [new S3.Bucket.ServerSideEncryptionRule({ ServerSideEncryptionByDefault: new S3.Bucket.ServerSideEncryptionByDefault({ SSEAlgorithm: 'AES256' }) })],
-      }),
-      VersioningConfiguration: new S3.Bucket.VersioningConfiguration({ Status: 'Enabled' }),
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: blockPublicAccess,
       OwnershipControls: ownerEnforced,
-      NotificationConfiguration: new S3.Bucket.NotificationConfiguration({ EventBridgeConfiguration: new S3.Bucket.EventBridgeConfiguration({ EventBridgeEnabled: true }) }),
-      LifecycleConfiguration: new S3.Bucket.LifecycleConfiguration({
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      LifecycleConfiguration: {
         Rules: [
-          new S3.Bucket.Rule({
+          {
             Id: 'expire-access-logs',
             Status: 'Enabled',
             ExpirationInDays: ACCESS_LOG_RETENTION_DAYS,
-            NoncurrentVersionExpiration: new S3.Bucket.NoncurrentVersionExpiration({ NoncurrentDays: 30 }),
-            AbortIncompleteMultipartUpload: new S3.Bucket.AbortIncompleteMultipartUpload({ DaysAfterInitiation: AUDIT_LIFECYCLE.abortMultipart }),
-          }),
+            NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: AUDIT_LIFECYCLE.abortMultipart },
+          },
         ],
-      }),
-      Tags: tags(),
-    }),
-    {
-      deletionPolicy: 'Delete',
-      guardSuppressions: {
-        s3_bucket_default_encryption_kms_check: 'S3 server access log delivery supports only SSE-S3 on the target bucket; SSE-KMS default encryption would stop the audit bucket\'s access logs (CT.S3.PR.2 on the audit bucket needs this target).',
-        s3_bucket_logging_enabled_check: 'This is the server access log target of the audit bucket; logging it into itself would loop, and another log bucket would need one in turn.',
-        s3_bucket_object_lock_enabled_check: OBJECT_LOCK_REASON,
       },
     },
+    // No Object Lock, no KMS default key and no access logging of its own: see the
+    // registry of rule exceptions (cfn/lib/exceptions.ts).
+    { deletionPolicy: 'Delete' },
   );
   t.resource(
     'AccessLogsBucketPolicy',
-    new S3.BucketPolicy({
+    'AWS::S3::BucketPolicy',
+    {
       Bucket: ref('AccessLogsBucket'),
       PolicyDocument: {
         Version: '2012-10-17',
@@ -171,83 +153,81 @@ function build(): TemplateBuilder {
           },
         ],
       },
-    }),
-    { lintIgnores: TLS_POLICY_LINT_IGNORES },
+    },
   );
 
   const auditBucketName = sub(globalNamePattern(Names.auditBucket));
   t.resource(
     'AuditBucket',
-    new S3.Bucket({
+    'AWS::S3::Bucket',
+    {
       BucketName: auditBucketName,
-      BucketEncryption: new S3.Bucket.BucketEncryption({
+      BucketEncryption: {
         ServerSideEncryptionConfiguration: [
-          new S3.Bucket.ServerSideEncryptionRule({
+          {
             BucketKeyEnabled: true,
-            ServerSideEncryptionByDefault: new S3.Bucket.ServerSideEncryptionByDefault({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key.arn as string }),
-          }),
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key.arn },
+          },
         ],
-      }),
-      VersioningConfiguration: new S3.Bucket.VersioningConfiguration({ Status: 'Enabled' }),
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: blockPublicAccess,
       OwnershipControls: ownerEnforced,
-      LoggingConfiguration: new S3.Bucket.LoggingConfiguration({ DestinationBucketName: ref('AccessLogsBucket'), LogFilePrefix: ACCESS_LOG_PREFIX }),
+      LoggingConfiguration: { DestinationBucketName: ref('AccessLogsBucket'), LogFilePrefix: ACCESS_LOG_PREFIX },
       // Audit consumers (SIEM, alerting) subscribe to object events through EventBridge (CT.S3.PR.4).
-      NotificationConfiguration: new S3.Bucket.NotificationConfiguration({ EventBridgeConfiguration: new S3.Bucket.EventBridgeConfiguration({ EventBridgeEnabled: true }) }),
-      LifecycleConfiguration: new S3.Bucket.LifecycleConfiguration({
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      LifecycleConfiguration: {
         Rules: [
-          new S3.Bucket.Rule({
+          {
             Id: 'tier-and-expire-noncurrent',
             Status: 'Enabled',
             Transitions: [
-              new S3.Bucket.Transition({ StorageClass: 'STANDARD_IA', TransitionInDays: AUDIT_LIFECYCLE.toStandardIa }),
-              new S3.Bucket.Transition({ StorageClass: 'GLACIER', TransitionInDays: AUDIT_LIFECYCLE.toGlacier }),
+              { StorageClass: 'STANDARD_IA', TransitionInDays: AUDIT_LIFECYCLE.toStandardIa },
+              { StorageClass: 'GLACIER', TransitionInDays: AUDIT_LIFECYCLE.toGlacier },
             ],
-            NoncurrentVersionExpiration: new S3.Bucket.NoncurrentVersionExpiration({ NoncurrentDays: AUDIT_LIFECYCLE.noncurrentExpiration }),
-            AbortIncompleteMultipartUpload: new S3.Bucket.AbortIncompleteMultipartUpload({ DaysAfterInitiation: AUDIT_LIFECYCLE.abortMultipart }),
-          }),
+            NoncurrentVersionExpiration: { NoncurrentDays: AUDIT_LIFECYCLE.noncurrentExpiration },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: AUDIT_LIFECYCLE.abortMultipart },
+          },
         ],
-      }),
-      // cloudform-types types this property as the structure only; Fn::If keeps one template for both regions.
+      },
+      // Fn::If keeps one template for both regions: only the primary replicates.
       ReplicationConfiguration: iff(
         isPrimary,
-        new S3.Bucket.ReplicationConfiguration({
+        {
           Role: getAtt('ReplicationRole', 'Arn'),
           Rules: [
-            new S3.Bucket.ReplicationRule({
+            {
               Id: 'audit-logs-to-secondary-region',
               Status: 'Enabled',
               Priority: 1,
-              Filter: new S3.Bucket.ReplicationRuleFilter({ Prefix: '' }),
-              DeleteMarkerReplication: new S3.Bucket.DeleteMarkerReplication({ Status: 'Enabled' }),
-              SourceSelectionCriteria: new S3.Bucket.SourceSelectionCriteria({ SseKmsEncryptedObjects: new S3.Bucket.SseKmsEncryptedObjects({ Status: 'Enabled' }) }),
-              Destination: new S3.Bucket.ReplicationDestination({
+              Filter: { Prefix: '' },
+              DeleteMarkerReplication: { Status: 'Enabled' },
+              SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+              Destination: {
                 Bucket: sub(auditBucketArn('SecondaryRegion')),
                 // The key ARN the prerequisites wait found behind the secondary's alias: an alias
                 // that does not exist would fail every object silently (DstKmsKeyNotFound).
-                EncryptionConfiguration: new S3.Bucket.EncryptionConfiguration({ ReplicaKmsKeyID: ref('AuditReplicaKeyArn') }),
-              }),
-            }),
+                EncryptionConfiguration: { ReplicaKmsKeyID: ref('AuditReplicaKeyArn') },
+              },
+            },
           ],
-        }),
+        },
         noValue(),
-      ) as unknown as InstanceType<typeof S3.Bucket.ReplicationConfiguration>,
-      Tags: tags(),
-    }),
+      ),
+    },
     {
       deletionPolicy: 'Delete',
       // S3 checks at PutBucketLogging time that log delivery may write to the target.
       dependsOn: ['AccessLogsBucketPolicy'],
-      guardSuppressions: { s3_bucket_object_lock_enabled_check: OBJECT_LOCK_REASON },
     },
   );
   t.resource(
     'AuditBucketPolicy',
-    new S3.BucketPolicy({
+    'AWS::S3::BucketPolicy',
+    {
       Bucket: ref('AuditBucket'),
       PolicyDocument: { Version: '2012-10-17', Statement: tlsOnlyStatements('AuditBucket') },
-    }),
-    { lintIgnores: TLS_POLICY_LINT_IGNORES },
+    },
   );
 
   replicationRole(t, isPrimary, key.arn);
@@ -257,47 +237,45 @@ function build(): TemplateBuilder {
     description: 'tap sessions: encrypts the session table replica in this region',
     alias: Names.sessionKeyAlias,
   });
-  const replica = (region: unknown, keyId: unknown): InstanceType<typeof DynamoDB.GlobalTable.ReplicaSpecification> =>
-    new DynamoDB.GlobalTable.ReplicaSpecification({
-      Region: region as string,
-      SSESpecification: new DynamoDB.GlobalTable.ReplicaSSESpecification({ KMSMasterKeyId: keyId as string }),
-      PointInTimeRecoverySpecification: new DynamoDB.GlobalTable.PointInTimeRecoverySpecification({ PointInTimeRecoveryEnabled: true }),
-      DeletionProtectionEnabled: false,
-      Tags: tags(),
-    });
+  // Each replica carries the cost-allocation tags; the builder adds them.
+  const replica = (region: Intrinsic, keyId: Intrinsic): DynamoDBGlobalTableReplicaSpecification => ({
+    Region: region,
+    SSESpecification: { KMSMasterKeyId: keyId },
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    DeletionProtectionEnabled: false,
+  });
   t.resource(
     'SessionTable',
-    new DynamoDB.GlobalTable({
+    'AWS::DynamoDB::GlobalTable',
+    {
       TableName: resourceName(Names.sessionTable),
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [new DynamoDB.GlobalTable.AttributeDefinition({ AttributeName: SESSION_PARTITION_KEY, AttributeType: 'S' })],
-      KeySchema: [new DynamoDB.GlobalTable.KeySchema({ AttributeName: SESSION_PARTITION_KEY, KeyType: 'HASH' })],
-      TimeToLiveSpecification: new DynamoDB.GlobalTable.TimeToLiveSpecification({ AttributeName: SESSION_TTL_ATTRIBUTE, Enabled: true }),
+      AttributeDefinitions: [{ AttributeName: SESSION_PARTITION_KEY, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: SESSION_PARTITION_KEY, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: SESSION_TTL_ATTRIBUTE, Enabled: true },
       // Customer-managed keys: SSEType KMS here, each replica's key below (keys are regional:
       // the secondary's replica uses the secondary's session key, found by the prerequisites wait).
       // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html
-      SSESpecification: new DynamoDB.GlobalTable.SSESpecification({ SSEEnabled: true, SSEType: 'KMS' }),
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       // Global tables replicate through the table's stream.
-      StreamSpecification: new DynamoDB.GlobalTable.StreamSpecification({ StreamViewType: 'NEW_AND_OLD_IMAGES' }),
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       Replicas: [replica(ref('AWS::Region'), sessionKey.arn), replica(ref('SecondaryRegion'), ref('SessionReplicaKeyArn'))],
-    }),
+    },
     { condition: isPrimary, deletionPolicy: 'Delete' },
   );
 
   const e = Exports.storage;
-  t.output('AuditBucketName', ref('AuditBucket'), { description: 'Audit-log bucket name', exportKey: e.auditBucketName });
-  t.output('AuditBucketArn', getAtt('AuditBucket', 'Arn'), { description: 'Audit-log bucket ARN', exportKey: e.auditBucketArn });
-  t.output('AuditKeyArn', key.arn, { description: 'KMS key that encrypts the audit-log bucket', exportKey: e.auditKeyArn });
+  t.export(e.auditBucketName, ref('AuditBucket'), { description: 'Audit-log bucket name' });
+  t.export(e.auditBucketArn, getAtt('AuditBucket', 'Arn'), { description: 'Audit-log bucket ARN' });
+  t.export(e.auditKeyArn, key.arn, { description: 'KMS key that encrypts the audit-log bucket' });
   // In the secondary region the table is the primary's replica, with the same name: derived there.
-  t.output('SessionTableName', iff(isPrimary, ref('SessionTable'), resourceName(Names.sessionTable)), {
+  t.export(e.sessionTableName, iff(isPrimary, ref('SessionTable'), resourceName(Names.sessionTable)), {
     description: 'Session table (global table replica) in this region',
-    exportKey: e.sessionTableName,
   });
-  t.output('SessionTableArn', iff(isPrimary, getAtt('SessionTable', 'Arn'), sub(arnPattern('dynamodb', `table/${namePattern(Names.sessionTable)}`))), {
+  t.export(e.sessionTableArn, iff(isPrimary, getAtt('SessionTable', 'Arn'), sub(arnPattern('dynamodb', `table/${namePattern(Names.sessionTable)}`))), {
     description: 'ARN of the session table replica in this region',
-    exportKey: e.sessionTableArn,
   });
-  t.output('SessionKeyArn', sessionKey.arn, { description: 'KMS key of the session table replica in this region', exportKey: e.sessionKeyArn });
+  t.export(e.sessionKeyArn, sessionKey.arn, { description: 'KMS key of the session table replica in this region' });
   return t;
 }
 
@@ -308,25 +286,15 @@ function build(): TemplateBuilder {
  * With S3 Bucket Keys the KMS encryption context is the bucket ARN rather than
  * the object ARN, so each KMS condition admits both.
  */
-function replicationRole(t: TemplateBuilder, condition: string, sourceKeyArn: unknown): void {
+function replicationRole(t: TemplateBuilder, condition: string, sourceKeyArn: Intrinsic): void {
   const source = auditBucketArn('AWS::Region');
   const destination = auditBucketArn('SecondaryRegion');
-  t.resource(
+  t.serviceRole(
     'ReplicationRole',
-    new IAM.Role({
-      Path: sub(IAM_ROLE_PATH_PATTERN),
+    {
+      service: 's3.amazonaws.com',
+      trustCondition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') }, ArnLike: { 'aws:SourceArn': sub(source) } },
       Description: sub(`S3 replication of ${globalNamePattern(Names.auditBucket)} to the secondary region`),
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 's3.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') }, ArnLike: { 'aws:SourceArn': sub(source) } },
-          },
-        ],
-      },
       Policies: [
         {
           PolicyName: 'replicate-audit-logs',
@@ -366,8 +334,7 @@ function replicationRole(t: TemplateBuilder, condition: string, sourceKeyArn: un
           },
         },
       ],
-      Tags: tags(),
-    }),
+    },
     { condition },
   );
 }

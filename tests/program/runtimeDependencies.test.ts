@@ -38,7 +38,7 @@ describe('runtime dependencies', () => {
   test('GIVEN the guard WHEN a dev-only package is required THEN it is refused (the check can fail)', () => {
     const check = spawnSync(
       process.execPath,
-      ['-e', `process.env.TAP_CONFIG='{}'; require(${JSON.stringify(SCRIPT)}); try { require('cloudform-types'); console.log('loaded') } catch (e) { console.log('refused') }`],
+      ['-e', `process.env.TAP_CONFIG='{}'; require(${JSON.stringify(SCRIPT)}); try { require('@aws-cdk/aws-service-spec'); console.log('loaded') } catch (e) { console.log('refused') }`],
       { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
     );
     expect(check.stdout).toContain('refused');

@@ -59,10 +59,10 @@ export function validateInvariants(templates: ReadonlyMap<string, JsonObject>): 
       if (facts.tags !== undefined) {
         const { property, variant } = facts.tags;
         const keys = tagKeys(properties[property], variant);
-        if (keys === undefined) add('tags', `${at}/Properties/${property}`, `${property} is computed by an intrinsic function; write the cost-allocation tags literally (tags() or tagMap() from cfn/lib/tags.ts)`);
+        if (keys === undefined) add('tags', `${at}/Properties/${property}`, `${property} is computed by an intrinsic function; the cost-allocation tags must be literal (TemplateBuilder.resource writes them)`);
         else {
           const missing = TAG_KEYS.filter((k) => !keys.has(k));
-          if (missing.length > 0) add('tags', `${at}/Properties/${property}`, `taggable ${type} lacks cost-allocation tag(s) ${missing.join(', ')} (use ${variant === 'map' ? 'tagMap()' : 'tags()'} from cfn/lib/tags.ts)`);
+          if (missing.length > 0) add('tags', `${at}/Properties/${property}`, `taggable ${type} lacks cost-allocation tag(s) ${missing.join(', ')} (declare it with TemplateBuilder.resource, which writes them)`);
         }
       }
     }

@@ -80,7 +80,7 @@ export function runCfnLint(files: readonly string[], regions: readonly string[],
  * The per-resource ignore discipline, without running cfn-lint: no template-level
  * `cfn-lint` Metadata (that would ignore a rule globally), and every rule in a
  * resource's `cfn-lint.config.ignore_checks` has a reason under LINT_REASONS_KEY
- * (ResourceOptions.lintIgnores writes both).
+ * (TemplateBuilder writes both from the exception registry, cfn/lib/exceptions.ts).
  */
 export function validateLintIgnores(templates: ReadonlyMap<string, JsonObject>): Finding[] {
   const findings: Finding[] = [];
@@ -89,7 +89,7 @@ export function validateLintIgnores(templates: ReadonlyMap<string, JsonObject>):
       findings.push({ check: 'cfn-lint ignores', template: name, path: p, message });
     };
     if (isObject(t.Metadata) && t.Metadata['cfn-lint'] !== undefined) {
-      add('Metadata/cfn-lint', 'template-level cfn-lint configuration ignores rules globally; ignore a rule on the one resource that needs it (ResourceOptions.lintIgnores)');
+      add('Metadata/cfn-lint', 'template-level cfn-lint configuration ignores rules globally; ignore a rule on the one resource that needs it (an entry in cfn/lib/exceptions.ts)');
     }
     for (const [id, res] of resourcesOf(t)) {
       const metadata = isObject(res.Metadata) ? res.Metadata : {};

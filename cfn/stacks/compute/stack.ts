@@ -10,13 +10,11 @@
  * way. The only imports are NetworkStack's subnets and security group and
  * ApiStack's API ID, so ComputeStack deploys beside DatabaseStack.
  */
-import { IAM, Lambda } from 'cloudform-types';
 import { TemplateBuilder } from '../../lib/template';
 import { NestedStackDefinition } from '../../contract/layout';
 import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from '../../lib/params';
-import { Fn, getAtt, iff, ref, sub, IntrinsicFunction, Value, importValue, resourceName } from '../../lib/intrinsics';
-import { DATABASE_NAME, Exports, IAM_ROLE_PATH_PATTERN, LambdaEnv, Names, SUFFIX, arnPattern, bucketArnPattern, keyAliasPattern, SsmPaths, globalNamePattern, namePattern } from '../../contract/names';
-import { tags } from '../../lib/tags';
+import { getAtt, iff, Intrinsic, JsonLike, ref, sub, Value, importValue, resourceName } from '../../lib/intrinsics';
+import { DATABASE_NAME, Exports, LambdaEnv, Names, SUFFIX, arnPattern, bucketArnPattern, keyAliasPattern, SsmPaths, globalNamePattern, namePattern } from '../../contract/names';
 import { encryptedLogGroup, kmsKey, logsKeyService } from '../../lib/patterns';
 import { Permissions, WILDCARD_REASONS_KEY } from '../../lib/iam';
 
@@ -121,7 +119,7 @@ export const HANDLERS = {
   prerequisites: 'prerequisites.handler',
 } as const;
 
-const arn = (service: string, resource: string, region?: string): IntrinsicFunction => sub(arnPattern(service, resource, region));
+const arn = (service: string, resource: string, region?: string): Intrinsic => sub(arnPattern(service, resource, region));
 
 /** ARNs of things other stacks own, derived from the suffix (never imported). */
 /** IAM wildcard for the UUID StackSets append to a stack instance's name (8-4-4-4-12 characters). */
@@ -163,12 +161,12 @@ export const DerivedArns = {
   accountEc2: arn('ec2', '*/*'),
 } as const;
 
-const viaService = (...services: string[]): Record<string, unknown> => ({
+const viaService = (...services: string[]): { [operator: string]: JsonLike } => ({
   StringEquals: { 'kms:ViaService': services.map((s) => sub(`${s}.\${AWS::Region}.amazonaws.com`)) },
 });
 
 /** Only the key that carries this alias (`alias/<purpose>-${EnvironmentSuffix}`, set by its owning stack). */
-const keyAliased = (purpose: string): Record<string, unknown> => ({
+const keyAliased = (purpose: string): { [operator: string]: JsonLike } => ({
   'ForAnyValue:StringEquals': { 'kms:ResourceAliases': sub(keyAliasPattern(purpose)) },
 });
 
@@ -237,33 +235,26 @@ interface FunctionSpec {
   readonly memory: string | number;
   /** Condition name, for a function only one region has. */
   readonly condition?: string;
-  readonly timeout: number | IntrinsicFunction;
+  readonly timeout: number | Intrinsic;
   readonly inVpc: boolean;
   readonly environment: Record<string, Value<string>>;
-  readonly reservedConcurrency?: IntrinsicFunction;
+  readonly reservedConcurrency?: Intrinsic;
   /** Statements beyond logs and X-Ray (and ENIs, for VPC functions). */
   readonly permissions: (p: Permissions) => Permissions;
-  readonly guardSuppressions?: Record<string, string>;
 }
 
 const privateSubnets = [Exports.network.privateSubnet1Id, Exports.network.privateSubnet2Id, Exports.network.privateSubnet3Id];
 
-function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown): string {
+function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: Intrinsic): string {
   const logGroupId = encryptedLogGroup(t, `${spec.id}LogGroup`, sub(`/aws/lambda/${namePattern(spec.name)}`), keyArn, spec.condition);
   const permissions = spec.permissions(spec.inVpc ? addVpcPermissions(basePermissions(logGroupId)) : basePermissions(logGroupId));
-  const roleId = t.resource(
+  const roleId = t.serviceRole(
     `${spec.id}Role`,
-    // No RoleName: CloudFormation names it, so no CAPABILITY_NAMED_IAM is needed.
-    new IAM.Role({
-      Path: sub(IAM_ROLE_PATH_PATTERN),
+    {
+      service: 'lambda.amazonaws.com',
       Description: `tap ${spec.description}`,
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-      },
       Policies: [{ PolicyName: `${spec.id.toLowerCase()}-least-privilege`, PolicyDocument: permissions.document() }],
-      Tags: tags(),
-    }),
+    },
     {
       condition: spec.condition,
       ...(Object.keys(permissions.wildcardReasons).length > 0 ? { metadata: { [WILDCARD_REASONS_KEY]: permissions.wildcardReasons } } : {}),
@@ -271,7 +262,8 @@ function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown)
   );
   return t.resource(
     `${spec.id}Function`,
-    new Lambda.Function({
+    'AWS::Lambda::Function',
+    {
       FunctionName: resourceName(spec.name),
       Description: `tap ${spec.description}`,
       PackageType: 'Image',
@@ -287,27 +279,16 @@ function lambdaFunction(t: TemplateBuilder, spec: FunctionSpec, keyArn: unknown)
       ...(spec.inVpc
         ? { VpcConfig: { SubnetIds: privateSubnets.map(importValue), SecurityGroupIds: [importValue(Exports.network.lambdaSecurityGroupId)] } }
         : {}),
-      Tags: tags(),
-    }),
+    },
     {
       // Lambda writes to /aws/lambda/<function name>; the group must exist first
       // (with its retention and key) or Lambda would create one without either.
-      // cloudform-types 7.5 lacks LoggingConfig, so the link is this DependsOn.
       dependsOn: [logGroupId],
       condition: spec.condition,
-      ...(spec.guardSuppressions !== undefined ? { guardSuppressions: spec.guardSuppressions } : {}),
     },
   );
 }
 
-export const GATE_OUTSIDE_VPC_REASON =
-  'The deployment gate needs no VPC: it calls only CloudWatch (DescribeAlarms, in this and the other region) and CloudFormation (DescribeStacks), which the private-only VPC cannot reach (no NAT, no interface endpoints for them), and it touches no data.';
-export const PREREQUISITES_OUTSIDE_VPC_REASON =
-  'The cross-region prerequisites wait needs no VPC: it calls only S3 (GetBucketVersioning) and KMS (DescribeKey) in the other region, which the private-only VPC cannot reach, and it touches no data.';
-export const VPC_BY_IMPORT_REASON =
-  'The function is in the VPC, but its SubnetIds and SecurityGroupIds are Fn::ImportValue of NetworkStack exports (values pass between sibling stacks only through Export/ImportValue); the rule accepts only literal IDs or a Ref/GetAtt of a resource in the same template.';
-export const PERMISSION_SCOPED_BY_SUB_REASON =
-  'SourceArn is set and scoped to this environment\'s API (Fn::Sub of arn:...:execute-api:<region>:<account>:<api id>/*); the rule accepts only a literal string or a Ref/GetAtt, and the execute-api ARN exists only as a Fn::Sub.';
 function build(): TemplateBuilder {
   const t = new TemplateBuilder('ComputeStack', 'tap compute: transaction validator, schema-migration, deployment-gate and cross-region prerequisites functions from one image.');
   t.parametersFrom({
@@ -329,7 +310,6 @@ function build(): TemplateBuilder {
       timeout: ref('ValidatorTimeoutSeconds'),
       inVpc: true,
       reservedConcurrency: ref('ValidatorReservedConcurrency'),
-      guardSuppressions: { lambda_inside_vpc_check: VPC_BY_IMPORT_REASON },
       environment: {
         ...databaseEnvironment(),
         [LambdaEnv.sessionTableName]: resourceName(Names.sessionTable),
@@ -367,7 +347,6 @@ function build(): TemplateBuilder {
       inVpc: true,
       environment: databaseEnvironment(),
       permissions: (p) => addDatabaseSettingsPermissions(p),
-      guardSuppressions: { lambda_inside_vpc_check: VPC_BY_IMPORT_REASON },
     },
     key.arn,
   );
@@ -393,7 +372,6 @@ function build(): TemplateBuilder {
             StringEquals: { 'aws:RequestedRegion': [ref('PrimaryRegion'), ref('SecondaryRegion')] },
           })
           .allow('ReadDeploymentStackStatus', ['cloudformation:DescribeStacks'], [DerivedArns.deploymentStacks]),
-      guardSuppressions: { lambda_inside_vpc_check: GATE_OUTSIDE_VPC_REASON },
     },
     key.arn,
   );
@@ -421,21 +399,20 @@ function build(): TemplateBuilder {
           .allow('DescribeReplicaKeys', ['kms:DescribeKey'], [DerivedArns.secondaryRegionKeys], {
             'ForAnyValue:StringEquals': { 'kms:RequestAlias': [sub(keyAliasPattern(Names.auditKeyAlias)), sub(keyAliasPattern(Names.sessionKeyAlias))] },
           }),
-      guardSuppressions: { lambda_inside_vpc_check: PREREQUISITES_OUTSIDE_VPC_REASON },
     },
     key.arn,
   );
 
   t.resource(
     'ValidatorInvokePermission',
-    new Lambda.Permission({
+    'AWS::Lambda::Permission',
+    {
       Action: 'lambda:InvokeFunction',
       FunctionName: getAtt(validator, 'Arn'),
       Principal: 'apigateway.amazonaws.com',
       // Only this environment's API (ApiStack) may invoke the validator.
-      SourceArn: Fn.Sub('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*', { ApiId: importValue(Exports.api.httpApiId) }),
-    }),
-    { guardSuppressions: { lambda_function_public_access_prohibited_check: PERMISSION_SCOPED_BY_SUB_REASON } },
+      SourceArn: sub('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*', { ApiId: importValue(Exports.api.httpApiId) }),
+    },
   );
 
   const e = Exports.compute;
@@ -445,12 +422,11 @@ function build(): TemplateBuilder {
     [gate, 'deployment gate custom resource handler (ServiceToken of the gate)', e.gateFunctionArn, e.gateFunctionName],
   ];
   for (const [id, what, arnKey, nameKey] of fnOutputs) {
-    t.output(arnKey, getAtt(id, 'Arn'), { description: `ARN of the ${what}`, exportKey: arnKey });
-    t.output(nameKey, ref(id), { description: `Name of the ${what}`, exportKey: nameKey });
+    t.export(arnKey, getAtt(id, 'Arn'), { description: `ARN of the ${what}` });
+    t.export(nameKey, ref(id), { description: `Name of the ${what}` });
   }
-  t.output(e.prerequisitesFunctionArn, getAtt(prerequisites, 'Arn'), {
+  t.export(e.prerequisitesFunctionArn, getAtt(prerequisites, 'Arn'), {
     description: 'ARN of the cross-region prerequisites custom resource handler (primary region only)',
-    exportKey: e.prerequisitesFunctionArn,
     condition: IS_PRIMARY_REGION_CONDITION,
   });
   return t;

@@ -5,14 +5,13 @@
  *
  * Alarm set and thresholds: docs/monitoring.md.
  */
-import { CloudWatch, SNS, ResourceTag } from 'cloudform-types';
-import { AlarmProperties, Dimension } from 'cloudform-types/types/cloudWatch/alarm';
 import { TemplateBuilder } from '../../lib/template';
 import { NestedStackDefinition } from '../../contract/layout';
 import { shared, ParameterDef } from '../../lib/params';
-import { Fn, IntrinsicFunction, getAtt, not, equals, ref, sub, importValue, resourceName } from '../../lib/intrinsics';
+import { Fn, getAtt, Intrinsic, JsonLike, not, equals, ref, sub, importValue, resourceName, Value } from '../../lib/intrinsics';
+import { CloudWatchAlarmDimension, CloudWatchAlarmProps } from '../../lib/cfnTypes.generated';
+import { Untagged } from '../../lib/template';
 import { Exports, GATED_ALARM_NAMES_OUTPUT, GATED_ALARM_PURPOSES, Names, namePattern } from '../../contract/names';
-import { tags } from '../../lib/tags';
 import { kmsKey } from '../../lib/patterns';
 import { ComputeParameters } from '../compute/stack';
 import { HTTP_API_STAGE } from '../api';
@@ -87,7 +86,7 @@ export type MonitoringParameterName = keyof typeof MonitoringParameters;
 interface MetricSpec {
   readonly namespace: string;
   readonly name: string;
-  readonly dimensions: ReadonlyArray<readonly [string, unknown]>;
+  readonly dimensions: ReadonlyArray<readonly [string, Value<string>]>;
   /** Sum, Maximum, Minimum, or a percentile such as p99. */
   readonly stat: string;
 }
@@ -99,7 +98,7 @@ type Source =
       readonly kind: 'math';
       /** Fn::Sub pattern: `${Parameter}` and the names in `variables` are substituted at deploy time. */
       readonly expression: string;
-      readonly variables?: Readonly<Record<string, unknown>>;
+      readonly variables?: { readonly [name: string]: JsonLike };
       readonly label: string;
       readonly metrics: Readonly<Record<string, MetricSpec>>;
     };
@@ -128,13 +127,13 @@ export interface AlarmSpec {
 // and is complete long before Aurora; tests keep each name equal to the owner's.
 // The HTTP API is the exception: API Gateway publishes its metrics by ApiId, which
 // no name derives, so that one is ApiStack's export.
-const CLUSTER: readonly [string, unknown] = ['DBClusterIdentifier', resourceName(Names.auroraCluster)];
-const FUNCTION: readonly [string, unknown] = ['FunctionName', resourceName(Names.validatorFunction)];
-const API: ReadonlyArray<readonly [string, unknown]> = [
+const CLUSTER: readonly [string, Value<string>] = ['DBClusterIdentifier', resourceName(Names.auroraCluster)];
+const FUNCTION: readonly [string, Value<string>] = ['FunctionName', resourceName(Names.validatorFunction)];
+const API: ReadonlyArray<readonly [string, Value<string>]> = [
   ['ApiId', importValue(Exports.api.httpApiId)],
   ['Stage', HTTP_API_STAGE],
 ];
-const TABLE: readonly [string, unknown] = ['TableName', resourceName(Names.sessionTable)];
+const TABLE: readonly [string, Value<string>] = ['TableName', resourceName(Names.sessionTable)];
 
 const rds = (name: string, stat: string): MetricSpec => ({ namespace: 'AWS/RDS', name, dimensions: [CLUSTER], stat });
 const lambda = (name: string, stat: string): MetricSpec => ({ namespace: 'AWS/Lambda', name, dimensions: [FUNCTION], stat });
@@ -325,17 +324,7 @@ export const deploymentHealthRule = (members: readonly AlarmSpec[]): string => m
 const TOPIC = 'AlarmTopic';
 const COMPOSITE = 'DeploymentHealthAlarm';
 
-/**
- * cloudform-types 7.5.0 predates Tags on CloudWatch alarms, composite alarms and
- * dashboards; CloudFormation accepts them (and the invariants require them), so
- * they are added to the otherwise typed properties here.
- */
-const withTags = <P extends object>(properties: P): P => {
-  const tagged: P & { Tags: ResourceTag[] } = { ...properties, Tags: tags() };
-  return tagged;
-};
-
-function alarmProperties(a: AlarmSpec): AlarmProperties {
+function alarmProperties(a: AlarmSpec): Untagged<CloudWatchAlarmProps> {
   const common = {
     AlarmName: resourceName(a.purpose),
     AlarmDescription: a.description,
@@ -353,29 +342,27 @@ function alarmProperties(a: AlarmSpec): AlarmProperties {
     return { ...common, Namespace: m.namespace, MetricName: m.name, Dimensions: dimensions(m), Period: a.periodSeconds, Statistic: m.stat };
   }
   const { expression: pattern, variables } = a.source;
-  const expression = variables !== undefined ? Fn.Sub(pattern, variables) : pattern.includes('${') ? sub(pattern) : pattern;
+  const expression = variables !== undefined ? sub(pattern, variables) : pattern.includes('${') ? sub(pattern) : pattern;
   return {
     ...common,
     Metrics: [
-      new CloudWatch.Alarm.MetricDataQuery({ Id: 'result', Expression: expression as string, Label: a.source.label, ReturnData: true }),
+      { Id: 'result', Expression: expression, Label: a.source.label, ReturnData: true },
       ...Object.entries(a.source.metrics).map(
-        ([id, m]) =>
-          new CloudWatch.Alarm.MetricDataQuery({
-            Id: id,
-            ReturnData: false,
-            MetricStat: new CloudWatch.Alarm.MetricStat({
-              Metric: new CloudWatch.Alarm.Metric({ Namespace: m.namespace, MetricName: m.name, Dimensions: dimensions(m) }),
-              Stat: m.stat,
-              Period: a.periodSeconds,
-            }),
-          }),
+        ([id, m]) => ({
+          Id: id,
+          ReturnData: false,
+          MetricStat: {
+            Metric: { Namespace: m.namespace, MetricName: m.name, Dimensions: dimensions(m) },
+            Stat: m.stat,
+            Period: a.periodSeconds,
+          },
+        }),
       ),
     ],
   };
 }
 
-const dimensions = (m: MetricSpec): Dimension[] =>
-  m.dimensions.map(([name, value]) => new CloudWatch.Alarm.Dimension({ Name: name, Value: value as string }));
+const dimensions = (m: MetricSpec): CloudWatchAlarmDimension[] => m.dimensions.map(([name, value]) => ({ Name: name, Value: value }));
 
 function build(): TemplateBuilder {
   const t = new TemplateBuilder('MonitoringStack', 'tap monitoring: alarm topic, alarms, the deployment-health composite alarm and the service dashboard.');
@@ -399,16 +386,17 @@ function build(): TemplateBuilder {
   });
   t.resource(
     TOPIC,
-    new SNS.Topic({
+    'AWS::SNS::Topic',
+    {
       TopicName: resourceName(Names.alarmTopic),
       DisplayName: 'tap alarms',
-      KmsMasterKeyId: key.arn as string,
-      Tags: tags(),
-    }),
+      KmsMasterKeyId: key.arn,
+    },
   );
   t.resource(
     'AlarmTopicPolicy',
-    new SNS.TopicPolicy({
+    'AWS::SNS::TopicPolicy',
+    {
       Topics: [ref(TOPIC)],
       PolicyDocument: {
         Version: '2012-10-17',
@@ -434,44 +422,34 @@ function build(): TemplateBuilder {
           },
         ],
       },
-    }),
+    },
   );
-  t.resource('AlarmEmailSubscription', new SNS.Subscription({ TopicArn: ref(TOPIC), Protocol: 'email', Endpoint: ref('AlarmEmail') }), {
+  t.resource('AlarmEmailSubscription', 'AWS::SNS::Subscription', { TopicArn: ref(TOPIC), Protocol: 'email', Endpoint: ref('AlarmEmail') }, {
     condition: emailCondition,
   });
 
-  for (const a of ALARMS) t.resource(a.id, new CloudWatch.Alarm(withTags(alarmProperties(a))));
+  for (const a of ALARMS) t.resource(a.id, 'AWS::CloudWatch::Alarm', alarmProperties(a));
 
   t.resource(
     COMPOSITE,
-    new CloudWatch.CompositeAlarm(
-      withTags({
-        AlarmName: resourceName(Names.deploymentHealthAlarm),
-        AlarmDescription: 'Any alarm that should stop a deployment. The deployment gate fails an update while this is in ALARM, which rolls the root stack back.',
-        AlarmRule: sub(deploymentHealthRule(GATING_ALARMS)),
-        AlarmActions: [ref(TOPIC)],
-      }),
-    ),
-  );
-
-  t.resource(
-    'Dashboard',
-    new CloudWatch.Dashboard(withTags({ DashboardName: sub(DASHBOARD_NAME_PATTERN), DashboardBody: dashboardBody() })),
+    'AWS::CloudWatch::CompositeAlarm',
     {
-      lintIgnores: {
-        E3002:
-          'Tags on AWS::CloudWatch::Dashboard are in the CloudFormation template reference and in AWS\'s resource specification (@aws-cdk/aws-service-spec), but not yet in the schema bundled with cfn-lint 1.51.0; the cost-allocation tags are required on every taggable resource.',
-      },
+      AlarmName: resourceName(Names.deploymentHealthAlarm),
+      AlarmDescription: 'Any alarm that should stop a deployment. The deployment gate fails an update while this is in ALARM, which rolls the root stack back.',
+      AlarmRule: sub(deploymentHealthRule(GATING_ALARMS)),
+      AlarmActions: [ref(TOPIC)],
     },
   );
 
+  t.resource('Dashboard', 'AWS::CloudWatch::Dashboard', { DashboardName: sub(DASHBOARD_NAME_PATTERN), DashboardBody: dashboardBody() });
+
   const e = Exports.monitoring;
-  t.output('AlarmTopicArn', ref(TOPIC), { description: 'SNS topic every tap alarm notifies', exportKey: e.alarmTopicArn });
-  t.output('DeploymentHealthAlarmName', ref(COMPOSITE), { description: 'Composite alarm the deployment gate watches', exportKey: e.deploymentHealthAlarmName });
-  t.output('DeploymentHealthAlarmArn', getAtt(COMPOSITE, 'Arn'), { description: 'ARN of the deployment-health composite alarm', exportKey: e.deploymentHealthAlarmArn });
+  t.export(e.alarmTopicArn, ref(TOPIC), { description: 'SNS topic every tap alarm notifies' });
+  t.export(e.deploymentHealthAlarmName, ref(COMPOSITE), { description: 'Composite alarm the deployment gate watches' });
+  t.export(e.deploymentHealthAlarmArn, getAtt(COMPOSITE, 'Arn'), { description: 'ARN of the deployment-health composite alarm' });
   for (const a of ALARMS) {
-    t.output(a.exportKeys.name, ref(a.id), { description: `Name of the ${a.purpose} alarm`, exportKey: a.exportKeys.name });
-    t.output(a.exportKeys.arn, getAtt(a.id, 'Arn'), { description: `ARN of the ${a.purpose} alarm`, exportKey: a.exportKeys.arn });
+    t.export(a.exportKeys.name, ref(a.id), { description: `Name of the ${a.purpose} alarm` });
+    t.export(a.exportKeys.arn, getAtt(a.id, 'Arn'), { description: `ARN of the ${a.purpose} alarm` });
   }
   // For the gate's AlarmNames (Fn::Split in the root): the composite, then its members,
   // so a FAILED answer names the member alarm that fired and its reason.
@@ -497,7 +475,7 @@ type Widget = Record<string, unknown>;
  * its threshold (an alarm annotation), so the dashboard and the alarms cannot
  * drift apart. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
  */
-function dashboardBody(): IntrinsicFunction {
+function dashboardBody(): Intrinsic {
   const region = '${AWS::Region}';
   const widgets: Widget[] = [];
   let y = 0;
@@ -558,7 +536,7 @@ function dashboardBody(): IntrinsicFunction {
   traffic.forEach(([title, metrics], i) => {
     widgets.push({ type: 'metric', x: i * 8, y, width: 8, height: 6, properties: { title, region, view: 'timeSeries', period: 60, metrics } });
   });
-  return Fn.Sub(JSON.stringify({ widgets }), {
+  return sub(JSON.stringify({ widgets }), {
     ApiId: importValue(Exports.api.httpApiId),
     ValidatorFunctionName: resourceName(Names.validatorFunction),
     SessionTableName: resourceName(Names.sessionTable),

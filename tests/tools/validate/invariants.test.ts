@@ -94,7 +94,7 @@ describe('deletion policies', () => {
 describe('cost-allocation tags', () => {
   test('GIVEN a taggable resource missing tags WHEN checked THEN the missing keys are named', () => {
     expect(check({ Res: bucket({ Tags: TAGS.slice(0, 2) }) })).toEqual([
-      'invariant:tags FixtureStack Resources/Res/Properties/Tags: taggable AWS::S3::Bucket lacks cost-allocation tag(s) EnvironmentType, CostCenter (use tags() from cfn/lib/tags.ts)',
+      'invariant:tags FixtureStack Resources/Res/Properties/Tags: taggable AWS::S3::Bucket lacks cost-allocation tag(s) EnvironmentType, CostCenter (declare it with TemplateBuilder.resource, which writes them)',
     ]);
   });
 
@@ -104,7 +104,7 @@ describe('cost-allocation tags', () => {
 
   test.each([
     ['a map-tagged type with all keys', { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'v', Tags: TAG_MAP } }, []],
-    ['a map-tagged type missing one', { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'v', Tags: { ...TAG_MAP, CostCenter: undefined } } }, ['CostCenter (use tagMap()']],
+    ['a map-tagged type missing one', { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'v', Tags: { ...TAG_MAP, CostCenter: undefined } } }, ['CostCenter (declare it with TemplateBuilder.resource']],
     ['tags computed by Fn::If', bucket({ Tags: { 'Fn::If': ['C', TAGS, TAGS] } }), ['Tags is computed by an intrinsic function']],
     ['a type with its own tag property name', { Type: 'AWS::Route53::HealthCheck', Properties: { HealthCheckConfig: { Type: 'HTTPS' }, HealthCheckTags: TAGS } }, []],
     ['a non-taggable type', { Type: 'AWS::S3::BucketPolicy', Properties: { Bucket: 'b', PolicyDocument: {} } }, []],
