@@ -3,42 +3,15 @@
 // program fails before it declares anything: configuration first, then (primary
 // only) what the secondary region's stack staged. Deployment order and teardown:
 // README.md, "Deployment".
-import * as aws from '@pulumi/aws';
 import * as awsnative from '@pulumi/aws-native';
 import * as pulumi from '@pulumi/pulumi';
 import { loadConfig } from './program/config';
 import { LambdaImage } from './components/lambdaImage';
 import { StackSetRoles } from './components/stackSetRoles';
-import { SecondaryOutputs, nestedTemplates, secondaryArtifactsProblem, sharedParameterValues } from './components/stackSetParameters';
+import { sharedParameterValues } from './program/parameters';
+import { secondaryImage } from './program/secondary';
 import { TemplateArtifacts } from './components/templateArtifacts';
-import { readTemplates } from './components/templates';
 import { TransactionStackSet, checkStackSetParameters } from './components/transactionStackSet';
-import type { PrimaryConfig } from './program/validateConfig';
-
-/**
- * The secondary stack's image, once it is known to be deployed and to have staged
- * the committed templates; otherwise one error that names the fix, before the
- * primary declares anything. The StackReference only reads that stack's outputs.
- */
-async function secondaryImage(c: PrimaryConfig): Promise<string> {
-  const reference = new pulumi.StackReference(c.secondaryStack);
-  const [imageUri, templateUrls, identity] = await Promise.all([
-    reference.getOutputDetails('imageUri'),
-    reference.getOutputDetails('templateUrls'),
-    aws.getCallerIdentity(),
-  ]);
-  const outputs: SecondaryOutputs = { imageUri: imageUri.value, templateUrls: templateUrls.value };
-  const problem = secondaryArtifactsProblem({
-    stack: c.secondaryStack,
-    region: c.secondaryRegion,
-    accountId: identity.accountId,
-    environmentSuffix: c.environmentSuffix,
-    outputs,
-    nested: nestedTemplates(readTemplates().nested),
-  });
-  if (problem !== undefined) throw new pulumi.RunError(problem);
-  return String(outputs.imageUri);
-}
 
 export = async (): Promise<Record<string, unknown>> => {
   const config = loadConfig();

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { administrationPolicy, administrationTrustPolicy, executionRolePolicy, executionTrustPolicy } from './executionPolicy';
 import * as names from '../cfn/contract/names';
-import { TEMPLATES_DIR, readTemplates, templateResourceTypes } from './templates';
+import { TEMPLATES_DIR, readTemplates, templateResourceTypes } from '../program/committedTemplates';
 
 export interface StackSetRolesArgs {
   /**
@@ -13,19 +13,19 @@ export interface StackSetRolesArgs {
   readonly environmentSuffix: string;
   /**
    * Name of the StackSet the roles serve: the trust and the stack ARNs are scoped to it.
-   * @default `tap-<suffix>` (components/names.ts), the name TransactionStackSet gives it
+   * @default `tap-<suffix>` (cfn/contract/names.ts), the name TransactionStackSet gives it
    */
   readonly stackSetName?: string;
   /** Regions the StackSet deploys to. */
   readonly regions: readonly string[];
   /**
    * Name of the execution role; the StackSet's executionRoleName must be the same.
-   * @default `tap-stackset-execution-<suffix>` (components/names.ts)
+   * @default `tap-stackset-execution-<suffix>` (cfn/contract/names.ts)
    */
   readonly executionRoleName?: string;
   /**
    * Name of the administration role.
-   * @default `tap-stackset-admin-<suffix>` (components/names.ts)
+   * @default `tap-stackset-admin-<suffix>` (cfn/contract/names.ts)
    */
   readonly administrationRoleName?: string;
   /**

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { templateBucketName } from '../cfn/contract/names';
-import { TEMPLATES_DIR, readTemplates, templateObjectKey, templateUrl } from './templates';
+import { TEMPLATES_DIR, readTemplates, templateObjectKey, templateUrl } from '../program/committedTemplates';
 
 export interface TemplateArtifactsArgs {
   /** Part of the bucket name `tap-templates-<suffix>-<account>-<region>`. */

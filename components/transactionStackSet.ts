@@ -1,8 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { stackSetName } from '../cfn/contract/names';
-import { ARTIFACT_PARAMETERS, StackSetParameterError, parameterValueProblem, parametersWithoutValue, planParameters } from './stackSetParameters';
-import { TEMPLATES_DIR, parseTemplate, readTemplates, requiredCapabilities, templateParameters } from './templates';
+import { ARTIFACT_PARAMETERS, StackSetParameterError, parametersWithoutValue, planParameters } from './stackSetParameters';
+import { parameterValueProblem } from '../program/parameters';
+import { TEMPLATES_DIR, parseTemplate, readTemplates, requiredCapabilities, templateParameters } from '../program/committedTemplates';
 
 export interface TransactionStackSetArgs {
   /** The StackSet is named `tap-<suffix>`. */
@@ -135,7 +136,7 @@ export function checkStackSetParameters(shared: Readonly<Record<string, string |
   const configured = Object.entries(shared).filter((e): e is [string, string] => e[1] !== undefined);
   const available = new Set([...configured.map(([k]) => k), ...ARTIFACT_PARAMETERS]);
   const problems = parametersWithoutValue(parameters, available).map(
-    (p) => `${p}: has no Default and the program gives it no value; give it a Default in its generator (cfn/) or set it from configuration (components/stackSetParameters.ts sharedParameterValues)`,
+    (p) => `${p}: has no Default and the program gives it no value; give it a Default in its generator (cfn/) or set it from configuration (program/parameters.ts sharedParameterValues)`,
   );
   for (const [name, value] of configured) {
     const p = parameters.find((q) => q.name === name);

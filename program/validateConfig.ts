@@ -6,8 +6,8 @@
 import { RunError } from '@pulumi/pulumi';
 import { COMMERCIAL_REGIONS } from '../cfn/contract/regions';
 import { PROJECT, repositoryName } from '../cfn/contract/names';
-import { parameterValueProblem } from '../components/stackSetParameters';
-import { RootParameter, rootParameters } from '../components/templates';
+import { parameterValueProblem } from './parameters';
+import { RootParameter, rootParameters } from './committedTemplates';
 
 export const ROLES = ['primary', 'secondary'] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,6 +1,5 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
-import type { TemplateBuilder } from '../lib/template';
 import { Names, globalNamePattern } from './names';
 
 /** The root template's file name (without .json) in cfn/templates/. */
@@ -8,14 +7,6 @@ export const ROOT_TEMPLATE_NAME = 'TapStack';
 
 /** cfn/templates: written by `npm run synth`, committed, and read by the Pulumi program at run time. */
 export const TEMPLATES_DIR = path.join(__dirname, '..', 'templates');
-
-/** A nested stack: its template generator and its place in the root template. */
-export interface NestedStackDefinition {
-  /** File name without .json in cfn/templates/, and the logical ID in TapStack.json. */
-  readonly templateName: `${string}Stack`;
-  /** Builds the template. Pure: no I/O, no clock, no randomness. */
-  build(): TemplateBuilder;
-}
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 

@@ -64,6 +64,14 @@ export interface OutputOptions {
   readonly condition?: string;
 }
 
+/** A nested stack: its template generator and its place in the root template. */
+export interface NestedStackDefinition {
+  /** File name without .json in cfn/templates/, and the logical ID in TapStack.json. */
+  readonly templateName: `${string}Stack`;
+  /** Builds the template. Pure: no I/O, no clock, no randomness. */
+  build(): TemplateBuilder;
+}
+
 export class TemplateBuilder {
   private readonly parameters = new Map<string, ParameterDef>();
   private readonly conditions = new Map<string, JsonLike>();

@@ -12,8 +12,7 @@
  * ComputeStack grants this API) only when a request arrives.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  */
-import { TemplateBuilder } from '../lib/template';
-import { NestedStackDefinition } from '../contract/layout';
+import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
 import { ParameterDef, shared } from '../lib/params';
 import { getAtt, ref, sub, resourceName } from '../lib/intrinsics';
 import { Exports, Names, arnPattern, namePattern } from '../contract/names';

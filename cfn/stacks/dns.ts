@@ -6,8 +6,7 @@
  * primary region, SECONDARY in the other
  * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html).
  */
-import { TemplateBuilder } from '../lib/template';
-import { NestedStackDefinition } from '../contract/layout';
+import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
 import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, SUFFIX_MAX_LENGTH, shared } from '../lib/params';
 import { Fn, getAtt, iff, Intrinsic, ref, sub, importValue } from '../lib/intrinsics';
 import { Exports, SUFFIX, namePattern } from '../contract/names';

@@ -12,8 +12,7 @@
  * only when invoked, by which time the endpoints are up (nothing invokes them
  * before the root's schema migration, which waits for this stack).
  */
-import { TemplateBuilder } from '../lib/template';
-import { NestedStackDefinition } from '../contract/layout';
+import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
 import { shared } from '../lib/params';
 import { getAtt, ref, sub, importValue, resourceName } from '../lib/intrinsics';
 import { Exports, namePattern } from '../contract/names';

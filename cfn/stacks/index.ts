@@ -2,8 +2,8 @@
  * Every template tap generates. Order matters only for readability of the
  * synth summary; deployment order is the root's DependsOn.
  */
-import { NestedStackDefinition } from '../contract/layout';
 export { ROOT_TEMPLATE_NAME } from '../contract/layout';
+import { NestedStackDefinition } from '../lib/template';
 import { NetworkStack } from './network';
 import { EndpointsStack } from './endpoints';
 import { StorageStack } from './storage';

@@ -5,8 +5,7 @@
  * nothing else: the VPC endpoints (minutes to create) and the flow logs are in
  * EndpointsStack, which nothing waits for at deploy time.
  */
-import { TemplateBuilder } from '../lib/template';
-import { NestedStackDefinition } from '../contract/layout';
+import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
 import { shared, ParameterDef } from '../lib/params';
 import { az, getAtt, ref, Fn, resourceName } from '../lib/intrinsics';
 import { Exports } from '../contract/names';

@@ -23,7 +23,7 @@ import { ParameterDef, parameterDefinitions, SharedParameters, IS_PRIMARY_REGION
 import { and, equals, Fn, getAtt, iff, Intrinsic, not, noValue, ref, sub, resourceName } from '../lib/intrinsics';
 import { DATABASE_NAME, Exports, GATED_ALARM_NAMES_OUTPUT, Names, SsmPaths, globalNamePattern, keyAliasPattern } from '../contract/names';
 import { templateUrlPattern } from '../contract/layout';
-import { ComputeParameters, GATE_TIMEOUT_SECONDS, MIGRATION_TIMEOUT_SECONDS, PREREQUISITES_MAX_WAIT_SECONDS, PREREQUISITES_TIMEOUT_SECONDS } from './compute/stack';
+import { ComputeParameters, GATE_TIMEOUT_SECONDS, MIGRATION_TIMEOUT_SECONDS, PREREQUISITES_MAX_WAIT_SECONDS, PREREQUISITES_TIMEOUT_SECONDS } from './compute/parameters';
 import { DNS_DOMAIN_OUTPUT, DNS_HEALTH_CHECK_OUTPUT } from './dns';
 
 /**

@@ -18,8 +18,7 @@
  * ARN the wait resolved from its alias
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_EncryptionConfiguration.html).
  */
-import { TemplateBuilder } from '../lib/template';
-import { NestedStackDefinition } from '../contract/layout';
+import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
 import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from '../lib/params';
 import { Fn, getAtt, iff, Intrinsic, JsonLike, noValue, ref, sub, resourceName } from '../lib/intrinsics';
 import { DynamoDBGlobalTableReplicaSpecification } from '../lib/cfnTypes.generated';

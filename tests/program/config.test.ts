@@ -4,7 +4,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { CONFIG_KEYS, ConfigValidationError, RawConfig, TapConfig, validateConfig } from '../../program/validateConfig';
 import { COMMERCIAL_REGIONS, DEPLOYMENT_REGIONS } from '../../cfn/contract/regions';
-import { parseTemplate, readTemplates, templateParameters } from '../../components/templates';
+import { parseTemplate, readTemplates, templateParameters } from '../../program/committedTemplates';
 import { ROOT, STACKS, runProgram, runPulumi, stackConfig } from './support/program';
 import { rawConfig } from '../../program/config';
 

@@ -13,7 +13,7 @@ import {
   serviceLinkedRoleServices,
   servicePrefix,
 } from '../../components/executionPolicy';
-import { parseTemplate, readTemplates, templateResourceTypes } from '../../components/templates';
+import { parseTemplate, readTemplates, templateResourceTypes } from '../../program/committedTemplates';
 
 const ACCOUNT = '210987654321';
 const policyFor = (resourceTypes: string[]) =>

@@ -8,7 +8,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { contextHash } from '../../components/contextHash';
 import { administrationPolicy, administrationTrustPolicy, executionRolePolicy, executionTrustPolicy } from '../../components/executionPolicy';
 import { IMAGE_PLATFORM, LAMBDA_DIR, lifecyclePolicy } from '../../components/lambdaImage';
-import { PRIMARY_IMAGE_PARAMETER, SECONDARY_IMAGE_PARAMETER, secondaryArtifactsProblem } from '../../components/stackSetParameters';
+import { PRIMARY_IMAGE_PARAMETER, SECONDARY_IMAGE_PARAMETER } from '../../components/stackSetParameters';
+import { secondaryArtifactsProblem } from '../../program/secondary';
 import { OPERATION_PREFERENCES } from '../../components/transactionStackSet';
 import {
   TEMPLATES_DIR,
@@ -18,7 +19,7 @@ import {
   templateObjectKey,
   templateParameters,
   templateResourceTypes,
-} from '../../components/templates';
+} from '../../program/committedTemplates';
 import { MOCK_ACCOUNT, ProgramRun, ROOT, RecordedResource, STACKS, ofType, only, runProgram, runProgramExpectingError, secondaryOutputs, sha } from './support/program';
 
 const T = {

@@ -6,19 +6,16 @@ import { execFileSync } from 'child_process';
 import { template, templates, hasResourceProperties, propertiesOf, resources, resourcesOfType, onlyResource, findValues, Resource } from '../support/template';
 import { render, Deployment } from '../support/conditions';
 import {
-  BACKUP_WINDOW,
   ENGINE_VERSIONS,
   INSTANCE_CLASSES,
   Ids,
   LOG_EXPORTS,
-  MAINTENANCE_WINDOW,
-  PASSWORD_EXCLUDED_CHARACTERS,
-  windowsOverlap,
 } from '../../cfn/stacks/database';
+import { windowsOverlap } from '../../cfn/lib/windows';
 import { DATABASE_NAME, Exports, Names, SsmPaths } from '../../cfn/contract/names';
 import { PRIMARY_REGION, SECONDARY_REGION } from '../../cfn/contract/regions';
 import { GUARD_SUPPRESSIONS_KEY, JsonObject } from '../../cfn/lib/template';
-import { factsFor } from '../../cfn/lib/spec';
+import { factsFor } from '../../tools/validate/spec';
 
 const t = template('DatabaseStack');
 const res = resources(t);
@@ -37,7 +34,7 @@ const deployment = (region: string, parameters: Record<string, string | number> 
 const primary = (parameters: Record<string, string | number> = {}): Deployment => deployment(PRIMARY_REGION, parameters);
 const existing = (d: Deployment): string[] => Object.keys(render(t, d).resources);
 
-describe('1. Aurora MySQL cluster, Multi-AZ', () => {
+describe('Aurora MySQL cluster, Multi-AZ', () => {
   test('GIVEN the cluster WHEN built THEN it is aurora-mysql at the version of a parameter offering only current 3.x releases', () => {
     expect(clusterProps).toMatchObject({ Engine: 'aurora-mysql', EngineVersion: { Ref: 'DbEngineVersion' }, DatabaseName: DATABASE_NAME });
     const allowed = params.DbEngineVersion.AllowedValues as string[];
@@ -109,7 +106,7 @@ describe('1. Aurora MySQL cluster, Multi-AZ', () => {
   });
 });
 
-describe('2. Credentials in Secrets Manager, never in parameters', () => {
+describe('Credentials in Secrets Manager, never in parameters', () => {
   const secret = props(Ids.secret);
   const generate = secret.GenerateSecretString as JsonObject;
 
@@ -123,8 +120,7 @@ describe('2. Credentials in Secrets Manager, never in parameters', () => {
   });
 
   test.each([...'"\'@/\\ :;?#%&=+,$`'].map((c) => [c]))('GIVEN the password WHEN generated THEN it never contains %j (breaks MySQL clients, DSNs or URLs)', (c) => {
-    expect(generate.ExcludeCharacters).toBe(PASSWORD_EXCLUDED_CHARACTERS);
-    expect(PASSWORD_EXCLUDED_CHARACTERS).toContain(c);
+    expect(String(generate.ExcludeCharacters)).toContain(c);
   });
 
   test.each([
@@ -179,7 +175,7 @@ describe('2. Credentials in Secrets Manager, never in parameters', () => {
   });
 });
 
-describe('3. Protection', () => {
+describe('Protection', () => {
   test('GIVEN the cluster WHEN built THEN storage is encrypted with the stack key, IAM auth is on, backups keep 30 days and snapshots copy tags', () => {
     expect(clusterProps).toMatchObject({
       StorageEncrypted: true,
@@ -247,33 +243,12 @@ describe('3. Protection', () => {
   });
 
   test('GIVEN the backup and maintenance windows WHEN compared THEN they do not overlap', () => {
-    expect(clusterProps.PreferredBackupWindow).toBe(BACKUP_WINDOW);
-    expect(clusterProps.PreferredMaintenanceWindow).toBe(MAINTENANCE_WINDOW);
-    expect(windowsOverlap(BACKUP_WINDOW, MAINTENANCE_WINDOW)).toBe(false);
+    expect(windowsOverlap(String(clusterProps.PreferredBackupWindow), String(clusterProps.PreferredMaintenanceWindow))).toBe(false);
   });
 
-  test.each([
-    ['03:00-04:00', 'sun:04:30-sun:05:30', false],
-    ['03:00-04:00', 'sun:04:00-sun:05:00', false],
-    ['03:00-04:00', 'wed:03:30-wed:04:30', true],
-    ['03:00-04:00', 'sat:23:00-sun:03:30', true],
-    ['23:30-00:30', 'mon:00:00-mon:00:30', true],
-    ['23:30-00:30', 'sun:23:45-mon:00:15', true],
-    ['23:30-00:30', 'tue:01:00-tue:02:00', false],
-  ])('GIVEN backup window %s and maintenance window %s WHEN compared THEN overlap is %s', (backup, maintenance, overlap) => {
-    expect(windowsOverlap(backup, maintenance)).toBe(overlap);
-  });
-
-  test.each([
-    ['3:00-04:00', 'sun:04:30-sun:05:30', 'PreferredBackupWindow'],
-    ['03:00-04:00', 'sunday:04:30-sun:05:30', 'PreferredMaintenanceWindow'],
-    ['03:00-04:00', 'xyz:04:30-sun:05:30', 'PreferredMaintenanceWindow'],
-  ])('GIVEN a malformed window (%s, %s) WHEN compared THEN the error names %s', (backup, maintenance, option) => {
-    expect(() => windowsOverlap(backup, maintenance)).toThrow(option);
-  });
 });
 
-describe('4. Deletion', () => {
+describe('Deletion', () => {
   test('GIVEN the cluster WHEN deleted or replaced THEN a final snapshot is taken and deletion protection is off', () => {
     expect(cluster).toMatchObject({ DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
     expect(clusterProps.DeletionProtection).toBe(false);
@@ -301,7 +276,7 @@ describe('4. Deletion', () => {
   });
 });
 
-describe('5. Endpoints for run time in SSM', () => {
+describe('Endpoints for run time in SSM', () => {
   test.each([
     ['writerEndpoint', { 'Fn::GetAtt': [Ids.cluster, 'Endpoint.Address'] }],
     ['readerEndpoint', { 'Fn::GetAtt': [Ids.cluster, 'ReadEndpoint.Address'] }],
@@ -320,7 +295,7 @@ describe('5. Endpoints for run time in SSM', () => {
   });
 });
 
-describe('7. Exports and imports', () => {
+describe('Exports and imports', () => {
   const exported = Object.values(outputs).map((o) => ((o.Export as JsonObject | undefined)?.Name as JsonObject | undefined)?.['Fn::Sub']);
 
   test.each(Object.entries(Exports.database))('GIVEN export key %s WHEN built THEN tap-<suffix>-%s is exported, unconditionally', (_key, name) => {

@@ -1,5 +1,6 @@
 import { template, templates, findValues, resourcesOfType, hasResourceProperties, onlyResource, Resource } from '../support/template';
-import { AURORA_MYSQL_MAX_CONNECTIONS, MonitoringParameters, guardedRate } from '../../cfn/stacks/monitoring/stack';
+import { AURORA_MYSQL_MAX_CONNECTIONS, MonitoringParameters } from '../../cfn/stacks/monitoring/parameters';
+import { guardedRate } from '../../cfn/stacks/monitoring/alarms';
 import { Exports } from '../../cfn/contract/names';
 import { Json, JsonObject } from '../../cfn/lib/template';
 

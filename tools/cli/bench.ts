@@ -14,8 +14,8 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { renderAll, synthesize } from '../../cfn/build';
 import { validateAll } from '../validate';
-import { deploymentPlan } from '../review/plan';
-import { formatTable, hardeningRows, planRows, ProcessResult, Row, sizeRows, validatorRows } from '../review/bench';
+import { deploymentPlan } from '../review/deploymentPlan';
+import { formatTable, hardeningRows, planRows, ProcessResult, Row, sizeRows, validatorRows } from '../review/benchRows';
 
 const REPO = path.join(__dirname, '..', '..');
 const SYNTH_RUNS = 5;

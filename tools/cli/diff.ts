@@ -1,6 +1,6 @@
 /**
  * `npm run diff`: what CloudFormation will do when the freshly synthesized
- * templates replace a baseline, stack by stack (tools/review/diff.ts).
+ * templates replace a baseline, stack by stack (tools/review/templateDiff.ts).
  *
  *   npm run diff                              # base: origin/main if it exists, else HEAD
  *   npm run diff -- --base HEAD~1             # committed cfn/templates at any git ref
@@ -11,7 +11,7 @@
  * Exit codes: 0 reviewed; 2 --fail-on-replacement and data at risk; 1 bad usage or unreadable input.
  */
 import { renderAll, synthesize } from '../../cfn/build';
-import { exitCode, formatReview, reviewDiff, TemplateTexts } from '../review/diff';
+import { exitCode, formatReview, reviewDiff, TemplateTexts } from '../review/templateDiff';
 import { defaultRef, templatesAtRef, templatesInDir, TEMPLATES_PATH } from '../review/baseline';
 
 const USAGE = `usage: npm run diff -- [--base <git ref> | --base-dir <dir>] [--head-dir <dir>] [--fail-on-replacement] [--no-color]

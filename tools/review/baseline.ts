@@ -7,7 +7,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { TemplateTexts } from './diff';
+import { TemplateTexts } from './templateDiff';
 
 export const REPO = path.join(__dirname, '..', '..');
 export const TEMPLATES_PATH = 'cfn/templates';

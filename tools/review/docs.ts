@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JsonObject } from '../../cfn/lib/template';
 import { renderArchitecture } from './diagram';
-import { deploymentPlan, renderPlanMarkdown } from './plan';
+import { deploymentPlan, renderPlanMarkdown } from './deploymentPlan';
 
 export const DOCS_DIR = path.join(__dirname, '..', '..', 'docs');
 

@@ -1,6 +1,6 @@
 /**
  * Typical CloudFormation creation and update times per resource type, for the
- * deployment plan (plan.ts). Each row models the typical case of a range and
+ * deployment plan (deploymentPlan.ts). Each row models the typical case of a range and
  * shows the range, and says where the figures come from:
  *
  * - "AWS docs": AWS documentation states the figure (or the behaviour it follows from);

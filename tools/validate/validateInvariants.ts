@@ -8,14 +8,14 @@
  * - no literal account IDs, ARNs, availability-zone or region names anywhere;
  * - every parameter has a Description and a ConstraintDescription, and an
  *   AllowedPattern, AllowedValues or MinValue/MaxValue where its type allows.
- * "Named", "taggable" and "stateful" come from AWS's resource specification (resourceSpec.ts).
+ * "Named", "taggable" and "stateful" come from AWS's resource specification (spec.ts).
  */
 import { Json, JsonObject } from '../../cfn/lib/template';
 import { SUFFIX } from '../../cfn/contract/names';
 import { TAG_KEYS } from '../../cfn/lib/tags';
 import { Finding } from './types';
 import { isObject, resourcesOf, section, visitStrings } from './json';
-import { factsFor, TagVariant } from '../../cfn/lib/spec';
+import { factsFor, TagVariant } from './spec';
 
 /** The one stateful type whose policy is Snapshot: a deleted or replaced Aurora cluster leaves a final snapshot. */
 export const SNAPSHOT_TYPES: ReadonlySet<string> = new Set(['AWS::RDS::DBCluster']);

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import type * as Pulumi from '@pulumi/pulumi';
-import { readTemplates, sha256, templateObjectKey } from '../../../components/templates';
+import { readTemplates, sha256, templateObjectKey } from '../../../program/committedTemplates';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 /** The fake account; the program must take every account ID from getCallerIdentity. */

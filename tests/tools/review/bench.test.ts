@@ -1,4 +1,4 @@
-import { formatTable, hardeningRows, sizeRows, validatorRows } from '../../../tools/review/bench';
+import { formatTable, hardeningRows, sizeRows, validatorRows } from '../../../tools/review/benchRows';
 import { NESTED_TEMPLATE_MAX_BYTES, ROOT_TEMPLATE_MAX_BYTES } from '../../../tools/validate/validateSize';
 
 const COMMAND = 'python3 lambda/bench.py --json';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { dataAtRisk, exitCode, formatReview, isStatefulType, leafChanges, reviewDiff, ResourceChange, ReviewDiff, EXIT_REPLACEMENT } from '../../../tools/review/diff';
+import { dataAtRisk, exitCode, formatReview, isStatefulType, leafChanges, reviewDiff, ResourceChange, ReviewDiff, EXIT_REPLACEMENT } from '../../../tools/review/templateDiff';
 import { renderTemplate } from '../../../cfn/lib/template';
 import { templatesAtRef, templatesInDir } from '../../../tools/review/baseline';
 

@@ -15,10 +15,10 @@ import {
   SCENARIOS,
   ScenarioPlan,
   verdict,
-} from '../../../tools/review/plan';
+} from '../../../tools/review/deploymentPlan';
 import { OVERHEADS, RESOURCE_TIMINGS, timingFor } from '../../../tools/review/timings';
 import { METRIC_PUBLISH_DELAY_SECONDS, REGION_PREREQUISITES } from '../../../cfn/stacks/root';
-import { MonitoringParameters } from '../../../cfn/stacks/monitoring/stack';
+import { MonitoringParameters } from '../../../cfn/stacks/monitoring/parameters';
 import { template, templates } from '../../support/template';
 
 const graph = (edges: Record<string, string[]>): Map<string, Set<string>> => new Map(Object.entries(edges).map(([k, v]) => [k, new Set(v)]));

@@ -1,5 +1,5 @@
 import { validateInvariants, literalProblems, parameterProblems } from '../../../tools/validate/validateInvariants';
-import { factsFor } from '../../../cfn/lib/spec';
+import { factsFor } from '../../../tools/validate/spec';
 import { JsonObject } from '../../../cfn/lib/template';
 import { SharedParameters } from '../../../cfn/lib/params';
 import { TAG_KEYS } from '../../../cfn/lib/tags';

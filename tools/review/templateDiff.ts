@@ -11,7 +11,7 @@ import { fullDiff, ResourceImpact, TemplateDiff } from '@aws-cdk/cloudformation-
 import { Json, JsonObject, canonicalize, renderTemplate } from '../../cfn/lib/template';
 import { NESTED_STACK_TYPE, referencedIds } from '../../cfn/lib/graph';
 import { ROOT_TEMPLATE_NAME } from '../../cfn/stacks';
-import { factsFor } from '../../cfn/lib/spec';
+import { factsFor } from '../validate/spec';
 import { namePatternOf } from '../validate/validateCrossStack';
 import { isObject } from '../validate/json';
 import { exportSites, importersByExport } from './exportsTable';

@@ -4,7 +4,7 @@
  */
 import { ROOT_TEMPLATE_NAME } from '../../cfn/stacks';
 import { NESTED_TEMPLATE_MAX_BYTES, ROOT_TEMPLATE_MAX_BYTES } from '../validate/validateSize';
-import { DeploymentPlan, formatDuration, verdict } from './plan';
+import { DeploymentPlan, formatDuration, verdict } from './deploymentPlan';
 
 export interface Row {
   readonly metric: string;
