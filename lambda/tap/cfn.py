@@ -223,7 +223,7 @@ def run(
 class Resource(Generic[D]):
     """One custom resource whose Create and Update share one function of
     (event, context, dependencies); defined beside its logic (tap/deploy_gate.py,
-    tap/migrate_resource.py, tap/prerequisites.py) and turned into the Lambda
+    tap/migrate_resource.py, tap/prerequisites_wait.py) and turned into the Lambda
     handler by CustomResourceHandler."""
 
     # Called on first use, inside ``run``, so that a failure to build the

@@ -200,7 +200,7 @@ def test_given_the_put_never_succeeds_then_the_invocation_fails_so_lambda_retrie
 
 @pytest.mark.parametrize(
     ("handler_module", "resource_module"),
-    [("gate", "deploy_gate"), ("migrate", "migrate_resource"), ("prerequisites", "prerequisites")],
+    [("gate", "deploy_gate"), ("migrate", "migrate_resource"), ("prerequisites", "prerequisites_wait")],
 )
 def test_every_custom_resource_handler_is_made_by_the_one_factory_from_its_resource(handler_module, resource_module) -> None:
     handler = importlib.import_module(handler_module)

@@ -14,7 +14,7 @@ from botocore.exceptions import EndpointConnectionError
 import prerequisites
 from support import FakeClock, FakeContext, answer_of_the_timer, assert_well_formed, cfn_event
 from tap import aws
-from tap.prerequisites import TIMEOUT_MARGIN_SECONDS, WORK_MARGIN_SECONDS, Dependencies
+from tap.prerequisites_wait import TIMEOUT_MARGIN_SECONDS, WORK_MARGIN_SECONDS, Dependencies
 
 SECONDARY = "eu-west-1"
 ACCOUNT = "123456789012"  # the account of support.STACK_ID: the bucket must be owned by it

@@ -130,7 +130,7 @@ function build(): TemplateBuilder {
   );
 
   // Primary region only: the handler of the root's wait for the secondary region's
-  // replication targets (lambda/tap/prerequisites.py). Outside the VPC, like the gate:
+  // replication targets (lambda/tap/prerequisites_wait.py). Outside the VPC, like the gate:
   // it calls S3 and KMS in the other region, which the private VPC cannot reach.
   const prerequisites = lambdaFunction(
     t,
