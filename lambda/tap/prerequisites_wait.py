@@ -253,14 +253,9 @@ def on_create_or_update(event: Mapping[str, Any], context: LambdaContext, deps: 
     return wait_until_ready(props, stack, Budget.from_context(context, WORK_MARGIN_SECONDS), deps)
 
 
-def on_delete(event: Mapping[str, Any], context: LambdaContext, deps: Dependencies | None = None) -> Outcome:
-    return Outcome(reason="nothing to delete")
-
-
 # A lambda: Dependencies.default is looked up at first use, so a test that replaces it is honoured.
 RESOURCE = cfn.Resource(
     default_dependencies=lambda: Dependencies.default(),
     on_create_or_update=on_create_or_update,
-    on_delete=on_delete,
     timeout_margin_seconds=TIMEOUT_MARGIN_SECONDS,
 )
