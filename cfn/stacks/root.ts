@@ -320,6 +320,9 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
         // bad release fails (and rolls back) in both regions, never stays live in one.
         PeerRegion: iff(IS_PRIMARY_REGION_CONDITION, ref('SecondaryRegion'), ref('PrimaryRegion')),
         PeerAlarmNames: [resourceName(Names.deploymentHealthAlarm)],
+        // The gates start seconds apart; the one that started first waits for the other's verdict,
+        // read from the other region's stack instance of this StackSet (lambda/tap/deploy_gate.py).
+        PeerStackSetName: resourceName(Names.stackSet),
         // Only here so that an Update reaches the gate exactly when the release changes.
         [RELEASE_INPUTS_PROPERTY]: releaseInputs(t, nested, options.migrationsHash),
         // DependsOn cannot name a conditional resource (when its condition is false

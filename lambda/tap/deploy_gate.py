@@ -24,6 +24,19 @@ gate fails too, so that both regions roll back to the same release. If it
 cannot be read (in a DR event that region may be down), the gate decides on
 its own region's alarms, says so in its reason, and tries again next poll.
 
+Watching the other region's alarms is not enough on its own: the two gates
+start some seconds apart, so the earlier one would answer SUCCESS (and its
+region keep the release) before the later one's window is over. With
+PeerStackSetName, when its own bake ends clean the gate therefore reads the
+other region's stack instance (``await_peer_gate``) and answers only once
+that region's outcome is known or cannot matter: SUCCESS when the other
+gate has passed, has not run in this release, or started first (then it is
+the one that waits, so two gates never wait for each other); FAILED when
+the other region's stack is rolling back or failed, or when its gate is
+still baking at the end of this one's time (both regions then roll back).
+While it waits it keeps polling both regions' alarms. If the other region's
+stack cannot be read, the gate decides on its own and says so.
+
 During a rollback the gate answers SUCCESS at once: failing there would
 leave the stack in UPDATE_ROLLBACK_FAILED. CloudFormation does not flag a
 rollback in the event, so the gate reads the status of its own stack
@@ -45,6 +58,8 @@ ResourceProperties (CloudFormation sends strings and lists of strings):
   MetricPublishDelaySeconds  "0".."600"; required when BakeMinutes is auto, ignored otherwise
   PeerRegion                 the other region's code; empty: no peer check
   PeerAlarmNames             alarms read in PeerRegion; given with PeerRegion or not at all
+  PeerStackSetName           the StackSet whose stack instance in PeerRegion runs the other gate
+                             (optional, with PeerRegion): wait for that gate as described above
   ReleaseInputs, DnsHealthCheckId, ServiceToken     ignored (they only make CloudFormation send an Update, or order the gate)
 """
 
@@ -54,6 +69,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -93,6 +109,12 @@ UNVERIFIED = "gate unverified (stack status unknown)"
 TIMED_OUT = "the function was about to time out before"
 NOT_FAILING = "not failing (possible rollback)"
 PEER_FAILURE_WHY = "the other region's deployment is unhealthy; failing here too so both regions roll back to the same release"
+PEER_WAIT_WHY = "failing so that both regions roll back to the same release instead of one keeping it"
+# A StackSet names each stack instance's stack StackSet-<StackSet name>-<UUID>
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html);
+# the root's nested stacks append -<logical ID>-<random>, so a full match finds the root only.
+STACK_INSTANCE_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+STACKSET_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 
 
 class GateFailed(UserFacingError):
@@ -137,6 +159,7 @@ class GateProperties:
     publish_delay_seconds: int = 0  # used only when bake_minutes is None
     peer_region: str = ""
     peer_alarm_names: tuple[str, ...] = ()
+    peer_stackset_name: str = ""
 
     @classmethod
     def parse(cls, props: Mapping[str, Any] | None) -> GateProperties:
@@ -161,17 +184,30 @@ class GateProperties:
                 "PeerRegion and PeerAlarmNames go together: give both to check the other region, or neither"
                 f" (PeerRegion {peer_region!r}, PeerAlarmNames {list(peer_names)!r})"
             )
+        raw_stackset = props.get("PeerStackSetName")
+        stackset = "" if properties.is_unset(raw_stackset) else properties.scalar(raw_stackset).strip()
+        if stackset and not STACKSET_NAME_PATTERN.fullmatch(stackset):
+            raise InvalidProperties(
+                f"PeerStackSetName must be a StackSet name (a letter, then letters, digits and hyphens), got {raw_stackset!r}"
+            )
+        if stackset and not peer_region:
+            raise InvalidProperties(f"PeerStackSetName {stackset!r} needs PeerRegion: the region whose stack instance runs the other gate")
         return cls(
             alarm_names=names,
             bake_minutes=minutes,
             publish_delay_seconds=delay,
             peer_region=peer_region,
             peer_alarm_names=peer_names,
+            peer_stackset_name=stackset,
         )
 
 
 def _cloudwatch_in(region: str) -> aws.Client:
     return aws.client("cloudwatch", region)
+
+
+def _cloudformation_in(region: str) -> aws.Client:
+    return aws.client("cloudformation", region)
 
 
 @dataclass
@@ -180,6 +216,7 @@ class Dependencies:
     cloudwatch: aws.Client
     # The client for another region; tap.aws builds one per region, once per container.
     cloudwatch_in: Callable[[str], aws.Client] = _cloudwatch_in
+    cloudformation_in: Callable[[str], aws.Client] = _cloudformation_in
     region: str = field(default_factory=lambda: env.get(env.AWS_REGION))
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
@@ -400,53 +437,77 @@ def _read_peer(props: GateProperties, deps: Dependencies, tally: _PeerTally, pol
     return snapshot
 
 
-def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_alarm: bool = True) -> Outcome:
+@dataclass
+class _Bake:
+    """What the polls found so far."""
+
+    plan: BakePlan | None
+    polls: int = 0
+    good_polls: int = 0
+    unhealthy: dict[str, str] = field(default_factory=dict)  # "own"/"peer" -> last unhealthy finding (when not failing)
+    last_error: BaseException | None = None
+    peer: _PeerTally = field(default_factory=_PeerTally)
+
+
+def _poll(props: GateProperties, deps: Dependencies, state: _Bake, cap: float, *, fail_on_alarm: bool) -> None:
+    """One look at this region's alarms and the other region's; raises GateFailed on an alarm when it may fail."""
+    state.polls += 1
+    snapshot: AlarmSnapshot | None = None
+    try:
+        snapshot = read_alarms(props.alarm_names, deps.cloudwatch)
+        if state.plan is None:
+            state.plan = auto_plan(snapshot.metric_alarms, props.publish_delay_seconds, cap)
+    except Exception as e:
+        if fail_on_alarm and not isinstance(e, READ_ERRORS):
+            raise
+        snapshot, state.last_error = None, e
+        _log_read_error("could not read alarm states", e, poll=state.polls)
+    if snapshot is not None:
+        state.good_polls += 1
+        logger.info("alarm states", extra={"poll": state.polls, "states": dict(snapshot.states)})
+        if snapshot.in_alarm or snapshot.missing:
+            state.unhealthy["own"] = _failure_message(snapshot)
+            if fail_on_alarm:
+                raise GateFailed(state.unhealthy["own"])
+            logger.error("alarms unhealthy; not failing (possible rollback)", extra={"detail": state.unhealthy["own"]})
+    if props.peer_region:
+        peer_snapshot = _read_peer(props, deps, state.peer, state.polls)
+        if peer_snapshot is not None and peer_snapshot.in_alarm:
+            state.unhealthy["peer"] = _peer_failure_message(props.peer_region, peer_snapshot)
+            if fail_on_alarm:
+                raise GateFailed(state.unhealthy["peer"])
+            logger.error("other region unhealthy; not failing (possible rollback)", extra={"detail": state.unhealthy["peer"]})
+
+
+@dataclass(frozen=True)
+class GateRef:
+    """This gate in its stack: the event's StackId and LogicalResourceId (the same logical ID in both regions)."""
+
+    stack_id: str
+    logical_id: str
+
+
+def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_alarm: bool = True, gate: GateRef | None = None) -> Outcome:
     """Polls until the bake ends; the bake is capped at 10 minutes and by the time left.
+    Then, given ``gate`` and PeerStackSetName, waits for the other region's gate (``await_peer_gate``).
 
     With BakeMinutes auto the length is known once the alarms have been read;
     until then the bake may last up to the cap."""
     cap = min(float(MAX_BAKE_SECONDS), max(0.0, budget.remaining()))
-    plan = None if props.bake_minutes is None else fixed_plan(props.bake_minutes, cap)
+    state = _Bake(plan=None if props.bake_minutes is None else fixed_plan(props.bake_minutes, cap))
     start = deps.monotonic()
-    polls = 0
-    good_polls = 0
-    unhealthy: dict[str, str] = {}  # "own"/"peer" -> last unhealthy finding (when not failing)
-    last_error: BaseException | None = None
-    peer = _PeerTally()
     while True:
-        polls += 1
-        snapshot: AlarmSnapshot | None = None
-        try:
-            snapshot = read_alarms(props.alarm_names, deps.cloudwatch)
-            if plan is None:
-                plan = auto_plan(snapshot.metric_alarms, props.publish_delay_seconds, cap)
-        except Exception as e:
-            if fail_on_alarm and not isinstance(e, READ_ERRORS):
-                raise
-            snapshot, last_error = None, e
-            _log_read_error("could not read alarm states", e, poll=polls)
-        if snapshot is not None:
-            good_polls += 1
-            logger.info("alarm states", extra={"poll": polls, "states": dict(snapshot.states)})
-            if snapshot.in_alarm or snapshot.missing:
-                unhealthy["own"] = _failure_message(snapshot)
-                if fail_on_alarm:
-                    raise GateFailed(unhealthy["own"])
-                logger.error("alarms unhealthy; not failing (possible rollback)", extra={"detail": unhealthy["own"]})
-        if props.peer_region:
-            peer_snapshot = _read_peer(props, deps, peer, polls)
-            if peer_snapshot is not None and peer_snapshot.in_alarm:
-                unhealthy["peer"] = _peer_failure_message(props.peer_region, peer_snapshot)
-                if fail_on_alarm:
-                    raise GateFailed(unhealthy["peer"])
-                logger.error("other region unhealthy; not failing (possible rollback)", extra={"detail": unhealthy["peer"]})
-        left = start + (plan.seconds if plan else cap) - deps.monotonic()
+        _poll(props, deps, state, cap, fail_on_alarm=fail_on_alarm)
+        left = start + (state.plan.seconds if state.plan else cap) - deps.monotonic()
         if left <= 0 or budget.expired():
             break
         deps.sleep(min(deps.poll_interval, left))
-    if plan is None:
-        plan = BakePlan(cap, "auto: the alarm windows could not be read")
-    data = {"Polls": str(polls), "BakeSeconds": str(int(plan.seconds)), "Alarms": ",".join(props.alarm_names)}
+    plan = state.plan or BakePlan(cap, "auto: the alarm windows could not be read")
+    waited = ""
+    if fail_on_alarm and gate is not None and props.peer_stackset_name and state.good_polls > 0:
+        waited = await_peer_gate(props, gate, budget, deps, state, cap)
+    data = {"Polls": str(state.polls), "BakeSeconds": str(int(plan.seconds)), "Alarms": ",".join(props.alarm_names)}
+    peer = state.peer
     peer_note = ""
     regions = deps.region
     if props.peer_region:
@@ -455,17 +516,138 @@ def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_a
         else:
             regions = f"{deps.region} or {props.peer_region}"
             if peer.failures:
-                peer_note = f"; {props.peer_region} alarms unreadable on {peer.failures} of {_polls(polls)} ({peer.last_error})"
-    if good_polls == 0:
-        unreadable = f"could not read the alarm states in {polls} attempt(s): {_describe(last_error) if last_error else '?'}"
+                peer_note = f"; {props.peer_region} alarms unreadable on {peer.failures} of {_polls(state.polls)} ({peer.last_error})"
+    if state.good_polls == 0:
+        last = state.last_error
+        unreadable = f"could not read the alarm states in {state.polls} attempt(s): {_describe(last) if last else '?'}"
         if fail_on_alarm:
             raise GateFailed(unreadable)
-        return Outcome(data=data, reason=f"{UNVERIFIED}: {' | '.join([unreadable, *unhealthy.values()])}{peer_note}")
-    if unhealthy:
-        return Outcome(data=data, reason=f"{UNVERIFIED}: {' | '.join(unhealthy.values())}{peer_note}")
-    clean = f"no alarm in ALARM in {regions} during a {int(plan.seconds)} s bake ({plan.how}; {_polls(polls)}){peer_note}"
+        return Outcome(data=data, reason=f"{UNVERIFIED}: {' | '.join([unreadable, *state.unhealthy.values()])}{peer_note}")
+    if state.unhealthy:
+        return Outcome(data=data, reason=f"{UNVERIFIED}: {' | '.join(state.unhealthy.values())}{peer_note}")
+    clean = f"no alarm in ALARM in {regions} during a {int(plan.seconds)} s bake ({plan.how}; {_polls(state.polls)}){peer_note}{waited}"
     # A gate that could not have failed has verified nothing, even when clean.
     return Outcome(data=data, reason=clean if fail_on_alarm else f"{UNVERIFIED}: {clean}")
+
+
+# --- the other region's gate ----------------------------------------------------------
+
+PEER_FAILED = "failed"
+PEER_WAIT = "wait"
+PEER_DONE = "done"
+PEER_UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class PeerGateView:
+    state: str  # PEER_FAILED, PEER_WAIT, PEER_DONE or PEER_UNREADABLE
+    detail: str
+
+
+def _as_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise MalformedAnswer(f"{what} is {value!r}, not a time")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def gate_started(client: aws.Client, stack: str, logical_id: str) -> tuple[str, datetime]:
+    """(resource status, when that status was set) of the gate resource in ``stack``."""
+    detail = client.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id).get("StackResourceDetail")
+    if not isinstance(detail, dict) or not isinstance(detail.get("ResourceStatus"), str):
+        raise MalformedAnswer(f"DescribeStackResource answered no status for {logical_id}: {str(detail)[:200]}")
+    return detail["ResourceStatus"], _as_time(detail.get("LastUpdatedTimestamp"), f"{logical_id}'s LastUpdatedTimestamp")
+
+
+def find_stack_instance(client: aws.Client, stackset_name: str) -> str:
+    """The name of the StackSet's stack instance (the root stack) in the client's region."""
+    pattern = re.compile(f"StackSet-{re.escape(stackset_name)}-{STACK_INSTANCE_UUID}")
+    found: list[str] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = client.list_stacks(**kwargs)
+        for summary in page.get("StackSummaries") or []:
+            name = str(summary.get("StackName", ""))
+            if pattern.fullmatch(name) and summary.get("StackStatus") != "DELETE_COMPLETE" and not summary.get("ParentId"):
+                found.append(name)
+        token = page.get("NextToken")
+        if not token:
+            break
+        kwargs["NextToken"] = token
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} stacks named StackSet-{stackset_name}-<uuid> (expected one): {', '.join(found) or 'none'}")
+    return found[0]
+
+
+def read_peer_gate(
+    props: GateProperties, gate: GateRef, own_start: datetime | None, deps: Dependencies, cache: dict[str, str]
+) -> PeerGateView:
+    """Where the other region's deployment of this release stands, from its stack
+    instance: its stack status and its gate's status and start."""
+    region = props.peer_region
+    try:
+        client = deps.cloudformation_in(region)
+        if "stack" not in cache:
+            cache["stack"] = find_stack_instance(client, props.peer_stackset_name)
+        name = cache["stack"]
+        stacks = client.describe_stacks(StackName=name).get("Stacks") or []
+        status = str(stacks[0]["StackStatus"])
+        gate_status, started = gate_started(client, name, gate.logical_id)
+    except Exception as e:
+        _log_read_error("could not read the other region's stack", e, region=region)
+        return PeerGateView(PEER_UNREADABLE, _describe(e))
+    logger.info(
+        "other region's deployment",
+        extra={"region": region, "stack_status": status, "gate_status": gate_status, "gate_since": started.isoformat()},
+    )
+    if "ROLLBACK" in status or status.endswith("_FAILED"):
+        return PeerGateView(PEER_FAILED, f"its stack {name} is in {status}")
+    this_release = own_start is not None and started >= own_start
+    if gate_status == "UPDATE_FAILED" and this_release:
+        return PeerGateView(PEER_FAILED, f"its gate failed ({name})")
+    if gate_status == "UPDATE_IN_PROGRESS":
+        if own_start is None:
+            return PeerGateView(PEER_DONE, f"its gate is baking; this gate's start could not be read, so it does not wait ({name})")
+        # The gate that started first waits for the other; on a tie the region codes decide. Both gates
+        # compare the same two CloudFormation timestamps, so exactly one of them waits.
+        if (started, region) < (own_start, deps.region):
+            return PeerGateView(PEER_DONE, "its gate started first and waits for this one's answer")
+        return PeerGateView(PEER_WAIT, "its gate is baking")
+    if gate_status == "UPDATE_COMPLETE" and this_release:
+        return PeerGateView(PEER_DONE, "its gate passed")
+    if status == "UPDATE_IN_PROGRESS":
+        return PeerGateView(PEER_WAIT, "its update has not reached its gate yet")
+    return PeerGateView(PEER_DONE, f"it is not deploying this release (stack {status}, gate {gate_status})")
+
+
+def await_peer_gate(props: GateProperties, gate: GateRef, budget: Budget, deps: Dependencies, state: _Bake, cap: float) -> str:
+    """After a clean bake: answers only once the other region's outcome is known (see the module
+    docstring), polling both regions' alarms meanwhile. Returns the note for the reason; raises
+    GateFailed when the other region failed or is still baking at the end of this gate's time."""
+    region = props.peer_region
+    own_start: datetime | None
+    try:
+        _, own_start = gate_started(deps.cloudformation, gate.stack_id, gate.logical_id)
+    except Exception as e:
+        _log_read_error("could not read this gate's start", e)
+        own_start = None
+    cache: dict[str, str] = {}
+    waited = 0
+    while True:
+        view = read_peer_gate(props, gate, own_start, deps, cache)
+        if view.state == PEER_FAILED:
+            raise GateFailed(f"deployment gate failed: the deployment in {region} failed ({view.detail}) | {PEER_FAILURE_WHY}")
+        if view.state == PEER_UNREADABLE:
+            return f"; did not wait for the {region} gate: its stack could not be read ({view.detail})"
+        if view.state == PEER_DONE:
+            return f"; {region}: {view.detail}" + (f" (waited {_polls(waited)})" if waited else "")
+        if budget.expired():
+            raise GateFailed(
+                f"deployment gate failed: {region}'s gate had not finished ({view.detail}) after {_polls(waited)} of waiting"
+                f" once this gate's bake ended | {PEER_WAIT_WHY}"
+            )
+        deps.sleep(min(deps.poll_interval, max(0.0, budget.remaining())))
+        waited += 1
+        _poll(props, deps, state, cap, fail_on_alarm=True)
 
 
 # --- request types -------------------------------------------------------------------
@@ -496,7 +678,8 @@ def on_update(event: Mapping[str, Any], context: LambdaContext, deps: Dependenci
     if status is not None and not is_rollback_status(status):
         invocation.answer_on_timeout(FAILED, f"deployment gate failed: {TIMED_OUT} the bake finished")
         props = GateProperties.parse(event.get("ResourceProperties"))
-        return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps)
+        gate = GateRef(stack_id=str(event.get("StackId", "")), logical_id=str(event.get("LogicalResourceId", "")))
+        return bake(props, Budget.from_context(context, BAKE_SAFETY_MARGIN_SECONDS), deps, gate=gate)
     # A rollback, or possibly one: whatever happens from here on, never FAILED
     # (it would end in UPDATE_ROLLBACK_FAILED), not even from the timer.
     try:

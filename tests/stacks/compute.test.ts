@@ -298,7 +298,7 @@ describe('ComputeStack: IAM, one role per function, least privilege', () => {
       ['WriteOwnLogGroup', 'XRayTelemetry', 'VpcEniDescribe', 'VpcEniManage', 'ReadDatabaseParameters', 'ReadDatabaseSecret', 'DecryptThroughServices', 'SessionItems', 'DecryptSessionItems', 'WriteAuditRecords', 'EncryptAuditRecords'],
     ],
     ['MigrationRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'VpcEniDescribe', 'VpcEniManage', 'ReadDatabaseParameters', 'ReadDatabaseSecret', 'DecryptThroughServices']],
-    ['GateRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'ReadDeploymentAlarms', 'ReadDeploymentStackStatus']],
+    ['GateRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'ReadDeploymentAlarms', 'ReadDeploymentStacks', 'FindPeerStackInstance']],
     ['PrerequisitesRole', ['WriteOwnLogGroup', 'XRayTelemetry', 'ReadReplicaBucketVersioning', 'DescribeReplicaKeys']],
   ])('GIVEN %s WHEN built THEN it holds exactly the statements its function needs', (role, sids) => {
     expect(Object.keys(statementsOf(role)).sort()).toEqual([...sids].sort());
@@ -339,7 +339,7 @@ describe('ComputeStack: IAM, one role per function, least privilege', () => {
     expect(t.Conditions).toMatchObject({ IsPrimaryRegion: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'PrimaryRegion' }] } });
   });
 
-  test('GIVEN the gate role WHEN built THEN it reads alarms in the two deployment regions (composite alarms need "*") and the stack status of this deployment only', () => {
+  test('GIVEN the gate role WHEN built THEN it reads alarms in the two deployment regions (composite alarms need "*") and the stacks of this StackSet\'s two instances only', () => {
     const s = statementsOf('GateRole');
     expect(s.ReadDeploymentAlarms).toMatchObject({
       Action: ['cloudwatch:DescribeAlarms'],
@@ -347,9 +347,18 @@ describe('ComputeStack: IAM, one role per function, least privilege', () => {
       Condition: { StringEquals: { 'aws:RequestedRegion': [{ Ref: 'PrimaryRegion' }, { Ref: 'SecondaryRegion' }] } },
     });
     expect((all.GateRole.Metadata?.[WILDCARD_REASONS_KEY] as JsonObject).ReadDeploymentAlarms).toMatch(/composite alarms/);
-    expect(s.ReadDeploymentStackStatus).toMatchObject({
-      Action: ['cloudformation:DescribeStacks'],
-      Resource: [arn('cloudformation', `stack/StackSet-${Names.stackSet}-\${EnvironmentSuffix}-????????-????-????-????-????????????/*`)],
+    const instance = `stack/StackSet-${Names.stackSet}-\${EnvironmentSuffix}-????????-????-????-????-????????????/*`;
+    expect(s.ReadDeploymentStacks).toMatchObject({
+      Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'],
+      Resource: [
+        arn('cloudformation', instance),
+        { 'Fn::If': ['IsPrimaryRegion', arn('cloudformation', instance, '${SecondaryRegion}'), arn('cloudformation', instance, '${PrimaryRegion}')] },
+      ],
+    });
+    expect(s.FindPeerStackInstance).toMatchObject({
+      Action: ['cloudformation:ListStacks'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': [{ Ref: 'PrimaryRegion' }, { Ref: 'SecondaryRegion' }] } },
     });
     expect(actionsOf('GateRole').filter((a) => /^(ssm|secretsmanager|kms|dynamodb|s3|ec2):/.test(a))).toEqual([]);
   });

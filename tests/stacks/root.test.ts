@@ -312,7 +312,7 @@ describe('TapStack deployment gate', () => {
   const gate = res[DEPLOYMENT_GATE];
   const gateProps = gate.Properties as JsonObject;
 
-  test('GIVEN the gate WHEN built THEN it watches the deployment-health alarm and its members here, the other region\'s deployment-health alarm, for BakeMinutes', () => {
+  test('GIVEN the gate WHEN built THEN it watches the deployment-health alarm and its members here, the other region\'s deployment-health alarm, for BakeMinutes, and waits for the other region\'s gate of the same StackSet', () => {
     expect(gate.Type).toBe('Custom::DeploymentGate');
     expect(gateProps).toEqual({
       ServiceToken: getAtt('ComputeStack', 'GateFunctionArn'),
@@ -322,6 +322,7 @@ describe('TapStack deployment gate', () => {
       MetricPublishDelaySeconds: METRIC_PUBLISH_DELAY_SECONDS,
       PeerRegion: { 'Fn::If': ['IsPrimaryRegion', { Ref: 'SecondaryRegion' }, { Ref: 'PrimaryRegion' }] },
       PeerAlarmNames: [{ 'Fn::Sub': 'deployment-health-${EnvironmentSuffix}' }],
+      PeerStackSetName: { 'Fn::Sub': 'tap-${EnvironmentSuffix}' },
       DnsHealthCheckId: { 'Fn::If': ['EnableDnsFailover', getAtt('DnsStack', 'HealthCheckId'), { Ref: 'AWS::NoValue' }] },
       [RELEASE_INPUTS_PROPERTY]: expect.any(Object),
     });

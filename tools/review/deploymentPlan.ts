@@ -32,6 +32,8 @@ export { GATE_ID, MIGRATION_ID };
 export const IMAGE_PARAMETER = 'ImageUri';
 
 const isGate = (id: string, type: string): boolean => id === GATE_ID || type === `Custom::${GATE_ID}`;
+/** The wait of the gate that started first for the other region's gate (a step of the timeline, not a resource). */
+export const GATE_WAIT = `${GATE_ID} (waits for the other region's gate)`;
 const isMigration = (id: string, type: string): boolean => id === MIGRATION_ID || type === `Custom::${MIGRATION_ID}`;
 
 export type ScenarioKey = 'first-deployment' | 'image-update' | 'bad-image-rollback' | 'alarm-threshold' | 'schema-migration';
@@ -81,7 +83,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     key: 'bad-image-rollback',
     title: 'Bad image rolled back',
     description:
-      'A new image breaks: an alarm fires at the end of the gate\'s bake window (the worst case), the other region\'s gate sees that region\'s deployment-health alarm at its next poll, both gates fail, and both regions roll back. Ends when both regions run the previous image again.',
+      'A new image breaks: an alarm fires at the end of the bake window of the gate that started last (the worst case); the other region\'s gate, which waits for that verdict, sees the failing region\'s deployment-health alarm at its next poll; both gates fail, and both regions roll back. Ends when both regions run the previous image again.',
     mode: 'update',
     changes: referencesImage,
     runs: (id, type) => isGate(id, type),
@@ -397,6 +399,26 @@ function timelines(
 }
 
 const other = (r: Region): Region => (r === 'primary' ? 'secondary' : 'primary');
+
+/**
+ * The gate that starts first answers only after the other region's gate has (lambda/tap/deploy_gate.py,
+ * await_peer_gate): it sees that answer at its next poll. Nothing in the root waits for the gate, so
+ * only the gate's own end moves; the wait becomes a step after it, on the critical path when it ends last.
+ */
+function awaitOtherGate(t: Record<Region, RegionTimeline>, poll: number): void {
+  const gates = REGIONS.map((r) => ({ region: r, unit: t[r].units.get(GATE_ID) })).filter((g) => g.unit !== undefined && g.unit.cost.seconds > 0);
+  if (gates.length !== 2) return;
+  const [first, second] = gates.sort((a, b) => (a.unit?.start ?? 0) - (b.unit?.start ?? 0));
+  const answered = (second.unit?.end ?? 0) + poll;
+  if (first.unit === undefined || answered <= first.unit.end) return;
+  const waited = answered - first.unit.end;
+  t[first.region].units.set(GATE_WAIT, {
+    start: first.unit.end,
+    end: answered,
+    after: GATE_ID,
+    cost: { kind: 'gate', seconds: waited, note: `started first, so it waits for the ${second.region} gate's answer and sees it at its next poll (every 30 s)` },
+  });
+}
 const lastEnd = (t: RegionTimeline): number => Math.max(0, ...[...t.units.values()].map((u) => u.end));
 
 /** The chain that ends last, followed back through the units each one waited for. */
@@ -431,6 +453,7 @@ function simulate(templates: ReadonlyMap<string, JsonObject>, root: JsonObject, 
   const stackSet = overhead(OVERHEADS.stackSetOperation, c);
   const costs = { primary: unitCosts(templates, root, scenario, 'primary', c, bake), secondary: unitCosts(templates, root, scenario, 'secondary', c, bake) };
   const t = timelines(root, costs, stackSet, scenario.mode === 'create');
+  if (scenario.mode !== 'create' && scenario.rollsBack !== true) awaitOtherGate(t, overhead(OVERHEADS.gatePollInterval, c));
   const stackSetStep: PathStep = { id: 'StackSet operation', kind: 'stack set', seconds: stackSet, note: OVERHEADS.stackSetOperation.source };
   const asStep = (region: Region, id: string): PathStep => {
     const u = t[region].units.get(id);
@@ -461,7 +484,7 @@ function simulate(templates: ReadonlyMap<string, JsonObject>, root: JsonObject, 
     path = [
       ...forward.slice(0, -1),
       { id: GATE_ID, region: slowest, kind: 'gate', seconds: bake.seconds + roundTrip, note: `the alarm fires at the end of the ${bake.seconds} s bake window (${bake.how}); FAILED + ${roundTrip} s` },
-      { id: `${GATE_ID} (other region)`, region: other(slowest), kind: 'gate', seconds: poll, note: 'sees the failing region\'s deployment-health alarm at its next poll and fails too' },
+      { id: `${GATE_ID} (other region)`, region: other(slowest), kind: 'gate', seconds: poll, note: 'waiting for this verdict, sees the failing region\'s deployment-health alarm at its next poll and fails too' },
       ...worst.path,
     ];
     seconds = worst.end;
@@ -586,7 +609,7 @@ export function deploymentPlan(templates: ReadonlyMap<string, JsonObject>, rootN
     'Conditions: IsPrimaryRegion decides per region (the secondary has no global table, no replication, no prerequisites wait); every other conditional resource exists (DNS failover on, Aurora readers, secret rotation, alarm e-mail): an upper bound. Without a hosted zone there is no DnsStack.',
     `A nested stack takes ${OVERHEADS.nestedStack.seconds} s of overhead plus the longest dependency chain inside its template (DependsOn, Ref, Fn::GetAtt, Fn::Sub); resources with no dependency between them are created in parallel, as CloudFormation does.`,
     `In an update CloudFormation starts an update on every nested stack but changes only the resources of modified ones; an unmodified nested stack is counted as ${OVERHEADS.unchangedNestedStack.seconds} s.`,
-    `The deployment gate does not bake on Create (a new environment has no traffic and no alarm data); on an update that changes a release input (a template other than MonitoringStack's, an image, a parameter a stack other than MonitoringStack takes, a migration) it bakes ${bake.seconds} s (${bake.how}), plus ${OVERHEADS.customResourceRoundTrip.seconds} s for the custom-resource round trip; it runs last. Both regions bake at the same time.`,
+    `The deployment gate does not bake on Create (a new environment has no traffic and no alarm data); on an update that changes a release input (a template other than MonitoringStack's, an image, a parameter a stack other than MonitoringStack takes, a migration) it bakes ${bake.seconds} s (${bake.how}), plus ${OVERHEADS.customResourceRoundTrip.seconds} s for the custom-resource round trip; it runs last. Both regions bake at the same time; the gate that started first then waits for the other region's answer and sees it at its next poll, so a release is kept or rolled back in both regions.`,
     `The StackSet operation itself costs about ${OVERHEADS.stackSetOperation.seconds} s. Pulumi's own work before it (image build and push, template upload, in each region's stack) is not counted.`,
     'The primary\'s wait for the secondary region\'s replica bucket and keys starts no earlier than the secondary\'s StorageStack is complete; it is off the Aurora path.',
     'Rollback: CloudFormation rolls each updated unit back after the units that depend on it; an unchanged nested stack costs its no-op update again. The previous image runs when ComputeStack is rolled back.',
@@ -754,7 +777,7 @@ export function renderPlanMarkdown(plan: DeploymentPlan): string {
     unchangedNestedStack: 'Unchanged nested stack in an update',
     stackSetOperation: 'StackSet operation',
     customResourceRoundTrip: 'Custom resource round trip',
-    gatePollInterval: "Gate seeing the other region's alarm",
+    gatePollInterval: "Gate seeing a change in the other region",
   };
   for (const [k, o] of Object.entries(OVERHEADS) as Array<[keyof typeof OVERHEADS, (typeof OVERHEADS)[keyof typeof OVERHEADS]]>) {
     out.push(`| ${fixedNames[k]} | ${o.seconds} (${o.range[0]}-${o.range[1]}) | ${o.basis} | ${cell(o.source)} |`);

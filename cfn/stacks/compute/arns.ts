@@ -45,6 +45,12 @@ export const DerivedArns = {
    * is matched character by character, so `tap-prod` cannot read `tap-prod-eu`'s stacks.
    */
   deploymentStacks: arn('cloudformation', `stack/StackSet-${namePattern(Names.stackSet)}-${STACK_INSTANCE_UUID}/*`),
+  /** The same StackSet's stack instance in the other region, where the other deployment gate runs. */
+  peerDeploymentStacks: iff(
+    IS_PRIMARY_REGION_CONDITION,
+    arn('cloudformation', `stack/StackSet-${namePattern(Names.stackSet)}-${STACK_INSTANCE_UUID}/*`, '${SecondaryRegion}'),
+    arn('cloudformation', `stack/StackSet-${namePattern(Names.stackSet)}-${STACK_INSTANCE_UUID}/*`, '${PrimaryRegion}'),
+  ),
   /** ENIs, subnets and security groups of this account and region (the form the Lambda guide gives). */
   accountEc2: arn('ec2', '*/*'),
 } as const;

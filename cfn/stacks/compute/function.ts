@@ -18,6 +18,8 @@ export const WILDCARD_REASONS = {
     'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html); Lambda active tracing needs both (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).',
   CompositeAlarmReads:
     'cloudwatch:DescribeAlarms returns composite alarms only to a permission scoped to "*" ("You can\'t return information about composite alarms if your cloudwatch:DescribeAlarms permission has a narrower scope", https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html), and the gate reads the deployment-health composite alarm; read-only, limited to the two deployment regions.',
+  StackInstanceLookup:
+    'cloudformation:ListStacks supports no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html); a StackSet names its stack instances StackSet-<name>-<UUID>, so the gate finds the other region\'s instance by listing; read-only, limited to the two deployment regions.',
   VpcEniDescribe:
     'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; the Lambda guide says DescribeNetworkInterfaces only works with "Resource": "*" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).',
 } as const;

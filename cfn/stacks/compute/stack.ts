@@ -124,7 +124,16 @@ function build(): TemplateBuilder {
           .allowOnAnyResource('ReadDeploymentAlarms', ['cloudwatch:DescribeAlarms'], WILDCARD_REASONS.CompositeAlarmReads, {
             StringEquals: { 'aws:RequestedRegion': [ref('PrimaryRegion'), ref('SecondaryRegion')] },
           })
-          .allow('ReadDeploymentStackStatus', ['cloudformation:DescribeStacks'], [DerivedArns.deploymentStacks]),
+          // Its own stack's status (a rollback?) and its own start; the other region's stack
+          // instance and gate, so that the gate that started first waits for the other's verdict.
+          .allow(
+            'ReadDeploymentStacks',
+            ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'],
+            [DerivedArns.deploymentStacks, DerivedArns.peerDeploymentStacks],
+          )
+          .allowOnAnyResource('FindPeerStackInstance', ['cloudformation:ListStacks'], WILDCARD_REASONS.StackInstanceLookup, {
+            StringEquals: { 'aws:RequestedRegion': [ref('PrimaryRegion'), ref('SecondaryRegion')] },
+          }),
     },
     key.arn,
   );
