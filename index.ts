@@ -11,7 +11,8 @@ import { StackSetRoles } from './components/stackSetRoles';
 import { sharedParameterValues } from './program/parameters';
 import { secondaryImage } from './program/secondary';
 import { TemplateArtifacts } from './components/templateArtifacts';
-import { TransactionStackSet, checkStackSetParameters } from './components/transactionStackSet';
+import { TransactionStackSet } from './components/transactionStackSet';
+import { checkStackSetParameters } from './program/stackSetParameters';
 
 export = async (): Promise<Record<string, unknown>> => {
   const config = loadConfig();

@@ -1,9 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { stackSetName } from '../cfn/contract/names';
-import { ARTIFACT_PARAMETERS, StackSetParameterError, parametersWithoutValue, planParameters } from './stackSetParameters';
-import { parameterValueProblem } from '../program/parameters';
-import { TEMPLATES_DIR, parseTemplate, readTemplates, requiredCapabilities, templateParameters } from '../program/committedTemplates';
+import { checkStackSetParameters, planParameters } from '../program/stackSetParameters';
+import { TEMPLATES_DIR, parseTemplate, readTemplates, requiredCapabilities } from '../program/committedTemplates';
 
 export interface TransactionStackSetArgs {
   /** The StackSet is named `tap-<suffix>`. */
@@ -124,25 +123,4 @@ export class TransactionStackSet extends pulumi.ComponentResource {
       .apply(([n, a]) => Object.fromEntries([primary, secondary].map((r) => [r, `${n},${a},${r}`])));
     this.registerOutputs({ stackSetName: this.stackSetName, stackSetId: this.stackSetId, instanceIds: this.instanceIds });
   }
-}
-
-/**
- * What can be known before any resource: every root parameter without a Default
- * has a source, and every configured value is one CloudFormation accepts. Throws a
- * {@link StackSetParameterError} naming every problem; returns the root's parameters.
- */
-export function checkStackSetParameters(shared: Readonly<Record<string, string | undefined>>, templatesDir: string = TEMPLATES_DIR): ReturnType<typeof templateParameters> {
-  const parameters = templateParameters(parseTemplate(readTemplates(templatesDir).root));
-  const configured = Object.entries(shared).filter((e): e is [string, string] => e[1] !== undefined);
-  const available = new Set([...configured.map(([k]) => k), ...ARTIFACT_PARAMETERS]);
-  const problems = parametersWithoutValue(parameters, available).map(
-    (p) => `${p}: has no Default and the program gives it no value; give it a Default in its generator (cfn/) or set it from configuration (program/parameters.ts sharedParameterValues)`,
-  );
-  for (const [name, value] of configured) {
-    const p = parameters.find((q) => q.name === name);
-    const problem = p === undefined ? undefined : parameterValueProblem(p, value);
-    if (problem !== undefined) problems.push(`${name}: ${problem}`);
-  }
-  if (problems.length > 0) throw new StackSetParameterError(problems);
-  return parameters;
 }

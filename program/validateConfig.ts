@@ -29,6 +29,9 @@ export const TEMPLATE_CHECKED_KEYS = {
   domainName: 'DomainName',
   bakeMinutes: 'BakeMinutes',
   'tags.CostCenter': 'CostCenter',
+  // The stack's own image: PrimaryImageUri in the primary, SecondaryImageUri (the same rule) through
+  // the primary's StackReference in the secondary.
+  imageUri: 'PrimaryImageUri',
 } as const;
 
 /** Every `tap:*` key the program reads (Pulumi.yaml declares the same set; a test keeps them equal). */
@@ -172,7 +175,8 @@ export function validateConfig(raw: RawConfig, parameters: readonly RootParamete
   const templateProblem = (key: keyof typeof TEMPLATE_CHECKED_KEYS, v: string): string | undefined => {
     const name = TEMPLATE_CHECKED_KEYS[key];
     const p = parameters.find((q) => q.name === name);
-    if (p === undefined) return undefined;
+    // The program and the committed templates disagree: a defect of tap, not of the configuration.
+    if (p === undefined) throw new Error(`tap:${key} becomes TapStack.json's ${name}, which the committed template does not declare`);
     const problem = parameterValueProblem(p, v);
     return problem === undefined ? undefined : `${problem} (TapStack.json ${name}: ${p.constraintDescription ?? 'see its definition'})`;
   };
@@ -252,7 +256,8 @@ export function validateConfig(raw: RawConfig, parameters: readonly RootParamete
     }
   }
 
-  let imageUri = value('imageUri');
+  // The template's rule first, then what this stack needs of the URI (its region, its repository).
+  let imageUri = fromTemplate('imageUri', false);
   if (imageUri !== undefined) {
     const match = IMAGE_URI.exec(imageUri);
     if (match === null) {
@@ -264,9 +269,10 @@ export function validateConfig(raw: RawConfig, parameters: readonly RootParamete
     }
   }
   const imageRetainCount = integer('imageRetainCount', IMAGE_RETAIN_COUNT, true);
-  // An integer in Pulumi.yaml; which integers the template's pattern decides (0-10).
+  // What the template's BakeMinutes takes decides (auto, or 0-10); its default (auto) is the same as unset.
   const bakeText = fromTemplate('bakeMinutes', false);
-  const bakeMinutes = bakeText === undefined ? undefined : /^\d+$/.test(bakeText) ? Number(bakeText) : bad('tap:bakeMinutes', `${show(bakeText)} is not a whole number of minutes`);
+  const bakeDefault = parameters.find((p) => p.name === TEMPLATE_CHECKED_KEYS.bakeMinutes)?.default;
+  const bakeMinutes = bakeText === undefined || bakeText === bakeDefault ? undefined : /^\d+$/.test(bakeText) ? Number(bakeText) : bad('tap:bakeMinutes', `${show(bakeText)} is not a whole number of minutes`);
 
   if (problems.length > 0) throw new ConfigValidationError(problems);
   // Every value below was checked above; the assertions only narrow the types.

@@ -80,7 +80,7 @@ const tlsOnlyStatements = (bucketId: string): JsonLike[] => {
   ];
 };
 
-/** cfn-lint I1022 (informational) on the TLS-only policies, and why tap keeps the Fn::Join. */
+/** No public access of any kind: a payments bucket is reached through IAM only (CT.S3.PR.1). */
 const blockPublicAccess = {
   BlockPublicAcls: true,
   BlockPublicPolicy: true,

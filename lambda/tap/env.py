@@ -1,7 +1,7 @@
 """The one place that names the environment variables the functions read.
 
-ComputeStack sets these on the Lambda functions; the template tests
-cross-check this list, so keep every name a plain ``NAME = "NAME"`` constant.
+ComputeStack sets these on the Lambda functions; tests/test_stack_contract.py
+checks that every variable ComputeStack sets is one named here.
 """
 
 from __future__ import annotations

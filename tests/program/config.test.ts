@@ -2,7 +2,8 @@ import * as pulumi from '@pulumi/pulumi';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { CONFIG_KEYS, ConfigValidationError, RawConfig, TapConfig, validateConfig } from '../../program/validateConfig';
+import { CONFIG_KEYS, ConfigValidationError, RawConfig, TapConfig, TEMPLATE_CHECKED_KEYS, validateConfig } from '../../program/validateConfig';
+import { parameterValueProblem, sharedParameterValues } from '../../program/parameters';
 import { COMMERCIAL_REGIONS, DEPLOYMENT_REGIONS } from '../../cfn/contract/regions';
 import { parseTemplate, readTemplates, templateParameters } from '../../program/committedTemplates';
 import { ROOT, STACKS, runProgram, runPulumi, stackConfig } from './support/program';
@@ -81,19 +82,20 @@ describe('configuration: schema in Pulumi.yaml', () => {
     },
   );
 
-  test('GIVEN Pulumi.yaml WHEN read THEN only the keys every stack sets, and the optional bake override, lack a default (the CLI refuses a stack missing such a key)', () => {
+  test('GIVEN Pulumi.yaml WHEN read THEN only the keys every stack sets lack a default (the CLI refuses a stack missing such a key, however the program reads it)', () => {
     const withoutDefault = Object.entries(project.config).filter(([, decl]) => !('default' in decl)).map(([k]) => k).sort();
-    expect(withoutDefault).toEqual(['tap:bakeMinutes', 'tap:environmentSuffix', 'tap:primaryRegion', 'tap:role', 'tap:secondaryRegion']);
+    expect(withoutDefault).toEqual(['tap:environmentSuffix', 'tap:primaryRegion', 'tap:role', 'tap:secondaryRegion']);
     for (const stack of STACKS) {
       const file = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')) as { config: Record<string, unknown> };
-      expect(withoutDefault.filter((k) => k !== 'tap:bakeMinutes' && file.config[k] === undefined)).toEqual([]);
+      expect(withoutDefault.filter((k) => file.config[k] === undefined)).toEqual([]);
     }
   });
 
   test('GIVEN tap:bakeMinutes unset WHEN the StackSet parameters are planned THEN the template\'s BakeMinutes default (auto: derived from the alarms) applies', () => {
     const root = templateParameters(parseTemplate(readTemplates().root));
     expect(root.find((p) => p.name === 'BakeMinutes')?.default).toBe('auto');
-    expect((project.config['tap:bakeMinutes'] as { default?: unknown }).default).toBeUndefined();
+    expect((project.config['tap:bakeMinutes'] as { default?: unknown }).default).toBe('');
+    for (const unset of ['', 'auto']) expect('bakeMinutes' in validateConfig(raw({ ...validUs(), 'tap:bakeMinutes': unset }))).toBe(false);
   });
 
   test.each(STACKS.map((s) => [s]))('GIVEN Pulumi.%s.yaml WHEN read THEN it sets only known keys', (stack) => {
@@ -146,7 +148,7 @@ describe('configuration: every problem is named, all at once', () => {
     ['bad administration role ARN', { 'tap:createStackSetRoles': 'false', 'tap:stackSetExecutionRoleName': 'exec', 'tap:stackSetAdministrationRoleArn': 'admin' }, /^tap:stackSetAdministrationRoleArn: "admin" is not an IAM role ARN/],
     ['createStackSetRoles not a boolean', { 'tap:createStackSetRoles': 'yes' }, /^tap:createStackSetRoles: "yes" is not a boolean/],
     ['secondary stack not qualified', { 'tap:secondaryStack': 'prod-eu' }, /^tap:secondaryStack: "prod-eu" is not a fully qualified stack name <organization>\/<project>\/<stack>/],
-    ['image by tag', { 'tap:imageUri': '210987654321.dkr.ecr.us-east-1.amazonaws.com/tap-lambda-prod:latest' }, /^tap:imageUri: ".*:latest" is not an ECR image pinned by digest/],
+    ['image by tag', { 'tap:imageUri': '210987654321.dkr.ecr.us-east-1.amazonaws.com/tap-lambda-prod:latest' }, /^tap:imageUri: ".*:latest" does not match .* \(TapStack.json PrimaryImageUri: Must be an ECR image URI pinned by a sha256 digest; a tag is refused/],
     ['image of another region', { 'tap:imageUri': IMAGE('eu-west-1') }, /^tap:imageUri: is in eu-west-1 but this stack deploys to us-east-1/],
     ['image in another repository', { 'tap:imageUri': IMAGE('us-east-1').replace('tap-lambda-prod', 'ci/lambda') }, /^tap:imageUri: is in repository ci\/lambda; expected tap-lambda-prod, the repository this stack declares/],
     ['retain count zero', { 'tap:imageRetainCount': '0' }, /^tap:imageRetainCount: "0" is not an integer from 1 to 1000$/],
@@ -209,4 +211,24 @@ describe('configuration: the program refuses a broken stack before declaring any
     expect(run.resources).toEqual([]);
     expect(run.calls).toEqual([]);
   });
+});
+
+describe('configuration: keys that become root parameters', () => {
+  test('GIVEN every key checked against a root parameter WHEN set THEN the StackSet gets its value as exactly that parameter (one mapping, not two that drift)', () => {
+    const set = { 'tap:alarmEmail': 'ops@example.com', 'tap:hostedZoneId': 'Z0123456789ABC', 'tap:domainName': 'pay.example.com', 'tap:bakeMinutes': '3' };
+    const config = validateConfig(raw({ ...validUs(), ...set }));
+    const values = sharedParameterValues(config);
+    // The image is no shared parameter: each region's image becomes PrimaryImageUri or SecondaryImageUri.
+    const checked = Object.entries(TEMPLATE_CHECKED_KEYS).filter(([key]) => key !== 'imageUri');
+    expect(Object.keys(values).sort()).toEqual(checked.map(([, name]) => name).sort());
+    const configured = (key: string): string | undefined => (key.startsWith('tags.') ? config.tags[key.slice(5)] : raw({ ...validUs(), ...set }).tap[key as keyof RawConfig['tap']]);
+    for (const [key, name] of checked) expect({ key, value: values[name] }).toEqual({ key, value: configured(key) });
+  });
+
+  test.each(templateParameters(parseTemplate(readTemplates().root)).filter((p) => p.allowedPattern !== undefined).map((p) => [p.name, p]))(
+    'GIVEN the root parameter %s WHEN a value is checked against its AllowedPattern THEN the pattern is also a JavaScript regular expression (else every check would throw)',
+    (_name, p) => {
+      expect(() => parameterValueProblem(p, 'x')).not.toThrow();
+    },
+  );
 });

@@ -1,8 +1,9 @@
 /**
  * The Pulumi program loads only its runtime dependencies: after `npm install
  * --omit=dev`, `pulumi up` must still work. Loaded in a child process that refuses
- * every package the lock file marks dev-only, and compiles TypeScript with the
- * project's own `typescript` (a runtime dependency, as Pulumi uses it).
+ * every package the lock file marks dev-only (to require and to the compiler), and
+ * compiles and type-checks the program as `pulumi up` does: Pulumi's ts-node, the
+ * project's tsconfig.json and its own `typescript` (a runtime dependency).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -26,7 +27,7 @@ function runWithoutDevDependencies(stack: StackName): { types?: string[]; error?
 describe('runtime dependencies', () => {
   const devDependencies = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
 
-  test.each<StackName>(['prod-eu', 'prod-us'])('GIVEN only what npm install --omit=dev installs WHEN the %s program runs under mocks THEN it declares its resources and needs no devDependency', (stack) => {
+  test.each<StackName>(['prod-eu', 'prod-us'])('GIVEN only what npm install --omit=dev installs WHEN the %s program is type-checked and run under mocks THEN it declares its resources and needs no devDependency, not even a type library', (stack) => {
     const run = runWithoutDevDependencies(stack);
     expect(run.error).toBeUndefined();
     // Packages probed inside a try (debug's optional supports-color) may be refused harmlessly;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunError } from '@pulumi/pulumi';
-import { ARTIFACT_PARAMETERS, StackSetParameterError, parametersWithoutValue, planParameters } from '../../components/stackSetParameters';
+import { ARTIFACT_PARAMETERS, StackSetParameterError, parametersWithoutValue, planParameters } from '../../program/stackSetParameters';
 import { parameterValueProblem } from '../../program/parameters';
 import { secondaryArtifactsProblem } from '../../program/secondary';
 import {

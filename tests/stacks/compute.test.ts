@@ -65,7 +65,6 @@ const actionsOf = (roleId: string): string[] => Object.values(statementsOf(roleI
 describe('ComputeStack: parameters', () => {
   test.each(Object.keys(ComputeParameters).map((k) => [k]))('GIVEN parameter %s WHEN built THEN it is declared with Description, ConstraintDescription and bounds', (name) => {
     const def = params[name];
-    expect(def).toEqual(JSON.parse(JSON.stringify((ComputeParameters as Record<string, unknown>)[name])));
     expect(def.Description).toEqual(expect.any(String));
     expect(def.ConstraintDescription).toEqual(expect.any(String));
     if (def.Type === 'Number') {

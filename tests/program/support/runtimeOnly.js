@@ -1,9 +1,13 @@
 /**
  * Runs the Pulumi program (index.ts) as `npm install --omit=dev` would leave it:
  * every package the lock file marks dev-only (`"dev": true`) is refused when
- * anything resolves it, and TypeScript is compiled with the project's own
- * `typescript` (a runtime dependency: Pulumi's vendored TypeScript 3.8 cannot
- * compile this code). Pulumi runs under mocks; prints one JSON line:
+ * anything resolves it, and hidden from the TypeScript compiler. The program is
+ * compiled as `pulumi up` compiles it (node_modules/@pulumi/pulumi/cmd/run/run.js):
+ * Pulumi's vendored ts-node, type-checking (its default), with the project's
+ * tsconfig.json and the project's own `typescript` (a runtime dependency:
+ * Pulumi's vendored TypeScript 3.8 cannot compile this code). So a type error,
+ * or a type library that only a dev install has (TS2688), fails here as it
+ * would fail `pulumi up`. Pulumi runs under mocks; prints one JSON line:
  * {"types": [...registered resource types]} or {"error": "..."}.
  *
  * Usage: node runtimeOnly.js   (TAP_CONFIG: JSON of the stack's config, TAP_STACK, TAP_SECONDARY: JSON outputs)
@@ -36,12 +40,31 @@ Module._resolveFilename = function (request, parent, ...rest) {
   return file;
 };
 
-const ts = require('typescript');
-require.extensions['.ts'] = function (module, filename) {
-  const source = fs.readFileSync(filename, 'utf8');
-  const { outputText } = ts.transpileModule(source, { fileName: filename, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true } });
-  module._compile(outputText, filename);
+const isDevOnly = (file) => {
+  const key = path.isAbsolute(file) ? lockKey(file) : undefined;
+  return key !== undefined && lock[key] !== undefined && lock[key].dev === true;
 };
+// The compiler reads type libraries from disk, not through require: hide the dev-only ones from it.
+const ts = require('typescript');
+const sys = ts.sys;
+for (const name of ['fileExists', 'directoryExists']) {
+  const original = sys[name];
+  sys[name] = (p) => !isDevOnly(path.resolve(p)) && original(p);
+}
+const readFile = sys.readFile;
+sys.readFile = (p, encoding) => (isDevOnly(path.resolve(p)) ? undefined : readFile(p, encoding));
+const getDirectories = sys.getDirectories;
+sys.getDirectories = (p) => getDirectories(p).filter((d) => !isDevOnly(path.resolve(p, d)));
+const readDirectory = sys.readDirectory;
+sys.readDirectory = (...args) => readDirectory(...args).filter((f) => !isDevOnly(path.resolve(f)));
+
+require(path.join(ROOT, 'node_modules', '@pulumi', 'pulumi', 'vendor', 'ts-node@7.0.1')).register({
+  compiler: path.join(ROOT, 'node_modules', 'typescript'),
+  project: path.join(ROOT, 'tsconfig.json'),
+  transpileOnly: false,
+  compilerOptions: {},
+  cache: false,
+});
 
 async function main() {
   const pulumi = require('@pulumi/pulumi');

@@ -7,8 +7,8 @@
  * a Default and a value.
  */
 import { RunError } from '@pulumi/pulumi';
-import { RootParameter } from '../program/committedTemplates';
-import { parameterValueProblem } from '../program/parameters';
+import { RootParameter, TEMPLATES_DIR, parseTemplate, readTemplates, templateParameters } from './committedTemplates';
+import { parameterValueProblem } from './parameters';
 
 export const PRIMARY_IMAGE_PARAMETER = 'PrimaryImageUri';
 export const SECONDARY_IMAGE_PARAMETER = 'SecondaryImageUri';
@@ -62,3 +62,23 @@ export function planParameters(args: {
   return values;
 }
 
+/**
+ * What can be known before any resource: every root parameter without a Default
+ * has a source, and every configured value is one CloudFormation accepts. Throws a
+ * {@link StackSetParameterError} naming every problem; returns the root's parameters.
+ */
+export function checkStackSetParameters(shared: Readonly<Record<string, string | undefined>>, templatesDir: string = TEMPLATES_DIR): ReturnType<typeof templateParameters> {
+  const parameters = templateParameters(parseTemplate(readTemplates(templatesDir).root));
+  const configured = Object.entries(shared).filter((e): e is [string, string] => e[1] !== undefined);
+  const available = new Set([...configured.map(([k]) => k), ...ARTIFACT_PARAMETERS]);
+  const problems = parametersWithoutValue(parameters, available).map(
+    (p) => `${p}: has no Default and the program gives it no value; give it a Default in its generator (cfn/) or set it from configuration (program/parameters.ts sharedParameterValues)`,
+  );
+  for (const [name, value] of configured) {
+    const p = parameters.find((q) => q.name === name);
+    const problem = p === undefined ? undefined : parameterValueProblem(p, value);
+    if (problem !== undefined) problems.push(`${name}: ${problem}`);
+  }
+  if (problems.length > 0) throw new StackSetParameterError(problems);
+  return parameters;
+}
