@@ -284,7 +284,12 @@ def main(argv: list[str] | None = None) -> int:
                 result.update(fault_run(database))
     finally:
         database.drop()
-    failed = result["card_numbers_found"] > 0 or result.get("answers_after_timeout", 0) > 0 or result.get("scenario_errors")
+    failed = (
+        result["card_numbers_found"] > 0
+        or result["answered_409"] < result["reused_ids_with_changed_body"]
+        or result.get("answers_after_timeout", 0) > 0
+        or result.get("scenario_errors")
+    )
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "scenarios"}))
         return 1 if failed else 0

@@ -2,6 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { synthesize } from '../cfn/build';
 import { exportsTable } from '../tools/review/exportsTable';
+import { deploymentWaves } from '../cfn/lib/graph';
+import { ROOT_TEMPLATE_NAME } from '../cfn/contract/layout';
 
 const root = path.join(__dirname, '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -32,6 +34,21 @@ describe('README', () => {
     const docs = [readme, ...listMarkdown(path.join(root, 'docs')).map((f) => fs.readFileSync(f, 'utf8'))].join('\n');
     const named = new Set([...docs.matchAll(/npm run ([a-z][a-z0-9:-]*)/g)].map((m) => m[1]));
     expect([...named].filter((n) => scripts[n] === undefined)).toEqual([]);
+  });
+});
+
+describe('README architecture', () => {
+  const waves = deploymentWaves(synthesize().get(ROOT_TEMPLATE_NAME) ?? {});
+
+  test('GIVEN the wave table WHEN compared with the root template THEN it lists exactly the waves synth derives', () => {
+    const rows = [...readme.matchAll(/^\| (\d+) \| ([A-Za-z, ]+) \| /gm)].map((m) => [Number(m[1]), m[2].split(', ').sort()]);
+    expect(rows).toEqual(waves.map((w, i) => [i + 1, [...w].sort()]));
+  });
+
+  test('GIVEN the architecture drawing WHEN read THEN each unit sits in the wave synth derives for it', () => {
+    const drawing = /^TapStack \(root;[\s\S]*?^```$/m.exec(readme)?.[0] ?? '';
+    const byWave = drawing.split(/^[├└]─ wave /m).slice(1).map((part) => [...part.matchAll(/^(?:\d+ ── |│ {12})([A-Z][A-Za-z]+) ─/gm)].map((m) => m[1]).sort());
+    expect(byWave).toEqual(waves.map((w) => [...w].sort()));
   });
 });
 

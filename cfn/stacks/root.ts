@@ -33,7 +33,8 @@ import { DNS_DOMAIN_OUTPUT, DNS_HEALTH_CHECK_OUTPUT } from './dns';
  */
 export const NESTED_STACK_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
   NetworkStack: [],
-  // The endpoints and flow logs need the VPC; nothing waits for them at deploy time.
+  // The endpoints and flow logs need the VPC; only the migration (it reads its settings through
+  // them) and the gate (it runs after everything) wait for them, never a nested stack.
   EndpointsStack: ['NetworkStack'],
   // In the primary, the audit bucket and the global table also wait for the secondary
   // region's prerequisites, through StorageStack's parameters (see ROOT_COMPUTED_PARAMETERS).

@@ -16,6 +16,8 @@ import {
   ScenarioPlan,
   verdict,
   GATE_WAIT,
+  formatDuration,
+  levers,
 } from '../../../tools/review/deploymentPlan';
 import { OVERHEADS, RESOURCE_TIMINGS, timingFor } from '../../../tools/review/timings';
 import { METRIC_PUBLISH_DELAY_SECONDS, REGION_PREREQUISITES } from '../../../cfn/stacks/root';
@@ -222,6 +224,15 @@ describe('deployment plan of the real templates', () => {
     expect(gates).toHaveLength(2);
     const [first, second] = [...gates].sort((a, b) => a.start - b.start);
     expect(waits).toEqual([expect.objectContaining({ region: first.region, start: first.end, end: second.end + OVERHEADS.gatePollInterval.seconds })]);
+  });
+
+  test('GIVEN the Aurora instance, the largest estimate on the first deployment\'s path WHEN at the slow end of its range THEN the plan says what the first deployment would take against its target', () => {
+    const first = byKey('first-deployment');
+    const instance = RESOURCE_TIMINGS['AWS::RDS::DBInstance'];
+    const slow = first.seconds + instance.createRange[1] - instance.createSeconds;
+    const line = levers(plan).find((l) => l.startsWith('The Aurora instance is the largest figure'));
+    expect(line).toContain(`at the slow end the first deployment takes ${formatDuration(slow)}`);
+    expect(line).toContain(slow > first.targetSeconds ? `missing the 14 min target by ${formatDuration(slow - first.targetSeconds)}` : 'still within the 14 min target');
   });
 
   test('GIVEN the real templates WHEN planned THEN every resource type has a figure in the timing table', () => {
