@@ -21,7 +21,7 @@ export = async (): Promise<Record<string, unknown>> => {
   const secondary = config.role === 'primary' ? await secondaryImage(config) : undefined;
 
   // The repository is an aws-native resource (components/lambdaImage.ts), in this stack's region.
-  const native = new awsnative.Provider('aws-native', { region: config.region as awsnative.Region });
+  const native = new awsnative.Provider('aws-native', { region: config.region });
   const image = new LambdaImage('lambda', { environmentSuffix, retainCount: config.imageRetainCount, imageUri: config.imageUri, tags }, { providers: [native] });
   const artifacts = new TemplateArtifacts('templates', { environmentSuffix, tags });
   // This region's artifacts; the primary reads the secondary's through a StackReference.

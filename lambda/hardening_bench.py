@@ -61,7 +61,7 @@ from support import FakeContext, FakeMySQL, MemoryAws  # noqa: E402
 from tap import api, card, db, env  # noqa: E402
 from tap.db_settings import DbSettings  # noqa: E402
 from tap.migration_files import discover  # noqa: E402
-from tap.migrations import apply_migrations  # noqa: E402
+from tap.migration_runner import apply_migrations  # noqa: E402
 from validator_harness import ENVIRON, FINGERPRINT_KEY, FINGERPRINT_KEY_PARAM, NOW, SECRET_ARN, http_event, transaction_body  # noqa: E402
 
 FUNCTION_TIMEOUT_SECONDS = 10.0

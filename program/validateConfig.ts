@@ -3,6 +3,7 @@
  * reports every problem in one error, so an operator fixes a stack file in one
  * pass instead of one `pulumi preview` per typo.
  */
+import * as awsnative from '@pulumi/aws-native';
 import { RunError } from '@pulumi/pulumi';
 import { COMMERCIAL_REGIONS } from '../cfn/contract/regions';
 import { PROJECT, repositoryName } from '../cfn/contract/names';
@@ -78,8 +79,8 @@ export type StackSetRolesConfig =
   | { readonly create: false; readonly administrationRoleArn: string; readonly executionRoleName: string };
 
 interface CommonConfig {
-  /** The stack's own region (aws:region): primaryRegion or secondaryRegion, by role. */
-  readonly region: string;
+  /** The stack's own region (aws:region): primaryRegion or secondaryRegion, by role; one the aws-native provider accepts. */
+  readonly region: awsnative.Region;
   readonly environmentSuffix: string;
   readonly environmentType: EnvironmentType;
   readonly primaryRegion: string;
@@ -131,6 +132,8 @@ const MAX_CONFIG_TAGS = 50 - RESERVED_TAG_KEYS.length;
 export const IMAGE_RETAIN_COUNT = { min: 1, max: 1000 } as const;
 
 const show = (v: string): string => JSON.stringify(v);
+const NATIVE_REGIONS: readonly string[] = Object.values(awsnative.Region);
+const isNativeRegion = (r: string): r is awsnative.Region => NATIVE_REGIONS.includes(r);
 
 /**
  * Validates the raw configuration and returns the typed one, or throws one
@@ -213,7 +216,11 @@ export function validateConfig(raw: RawConfig, parameters: readonly RootParamete
     bad('aws:region', `is required: the region this stack deploys to${ownRegion === undefined ? '' : ` (${ownRegion} for role ${role})`}`);
   } else if (ownRegion !== undefined && stackRegion !== ownRegion) {
     bad('aws:region', `${show(stackRegion)} must equal tap:${role === 'primary' ? 'primaryRegion' : 'secondaryRegion'} (${ownRegion}) for role ${role}`);
+  } else if (ownRegion !== undefined && !isNativeRegion(stackRegion)) {
+    // The ECR repository is an aws-native resource; its provider refuses a region its version does not list.
+    bad('aws:region', `${show(stackRegion)} is not a region @pulumi/aws-native knows yet (its Region list); upgrade the package to deploy there`);
   }
+  const nativeRegion = stackRegion !== undefined && isNativeRegion(stackRegion) ? stackRegion : undefined;
 
   const tags = parseTags(value('tags'), bad);
   if (tags.CostCenter !== undefined) {
@@ -277,7 +284,7 @@ export function validateConfig(raw: RawConfig, parameters: readonly RootParamete
   if (problems.length > 0) throw new ConfigValidationError(problems);
   // Every value below was checked above; the assertions only narrow the types.
   const common: CommonConfig = {
-    region: stackRegion!,
+    region: nativeRegion!,
     environmentSuffix: environmentSuffix!,
     environmentType: environmentType!,
     primaryRegion: primaryRegion!,

@@ -2939,7 +2939,7 @@ export interface ResourcePropsByType {
 export type ResourceType = keyof ResourcePropsByType;
 
 /** The property that holds a taggable type's tags, and its shape: `[{Key, Value}]` (standard, asg) or `{key: value}` (map). */
-export const TAG_PROPERTY: { readonly [T in ResourceType]?: { property: string; variant: 'standard' | 'asg' | 'map' } } = {
+const TAG_PROPERTIES = {
   'AWS::ApiGatewayV2::Api': { property: 'Tags', variant: 'map' },
   'AWS::ApiGatewayV2::DomainName': { property: 'Tags', variant: 'map' },
   'AWS::ApiGatewayV2::Stage': { property: 'Tags', variant: 'map' },
@@ -2968,4 +2968,7 @@ export const TAG_PROPERTY: { readonly [T in ResourceType]?: { property: string; 
   'AWS::SNS::Topic': { property: 'Tags', variant: 'standard' },
   'AWS::SSM::Parameter': { property: 'Tags', variant: 'map' },
   'AWS::SecretsManager::Secret': { property: 'Tags', variant: 'standard' },
-};
+} as const;
+export const TAG_PROPERTY: { readonly [T in ResourceType]?: { property: string; variant: 'standard' | 'asg' | 'map' } } = TAG_PROPERTIES;
+/** Every property name that holds tags on some taggable type. */
+export type TagProperty = (typeof TAG_PROPERTIES)[keyof typeof TAG_PROPERTIES]['property'];

@@ -4,6 +4,7 @@
  * between root resources (CloudFormation orders both).
  */
 import { Json, JsonObject } from './template';
+import { objectAt } from './value';
 
 export interface RootGraph {
   /** node -> the nodes it waits for */
@@ -37,11 +38,11 @@ export function referencedIds(value: Json | undefined, out = new Set<string>()):
 
 /** Dependencies between all resources of a template (DependsOn plus references). */
 export function resourceGraph(template: JsonObject): Map<string, Set<string>> {
-  const resources = (template.Resources ?? {}) as JsonObject;
+  const resources = objectAt(template.Resources, 'Resources');
   const ids = new Set(Object.keys(resources));
   const edges = new Map<string, Set<string>>();
   for (const [id, res] of Object.entries(resources)) {
-    const r = res as JsonObject;
+    const r = objectAt(res, `resource ${id}`);
     const deps = new Set<string>(asArray(r.DependsOn));
     for (const ref of referencedIds(r.Properties)) if (ids.has(ref)) deps.add(ref);
     edges.set(id, deps);
@@ -51,8 +52,8 @@ export function resourceGraph(template: JsonObject): Map<string, Set<string>> {
 
 /** Edges from DependsOn only: the order a template states outright, not the one its references imply. */
 export function dependsOnGraph(template: JsonObject): Map<string, Set<string>> {
-  const resources = (template.Resources ?? {}) as JsonObject;
-  return new Map(Object.entries(resources).map(([id, res]) => [id, new Set<string>(asArray((res as JsonObject).DependsOn))]));
+  const resources = objectAt(template.Resources, 'Resources');
+  return new Map(Object.entries(resources).map(([id, res]) => [id, new Set<string>(asArray(objectAt(res, `resource ${id}`).DependsOn))]));
 }
 
 /** Nodes that `node` waits for, directly or transitively. */
@@ -93,8 +94,8 @@ export const isDeploymentUnit = (type: string): boolean => type === NESTED_STACK
 
 /** Deployment unit -> the units it waits for, with edges through other root resources collapsed. */
 export function unitGraph(root: JsonObject): Map<string, Set<string>> {
-  const resources = (root.Resources ?? {}) as JsonObject;
-  const units = new Set(Object.entries(resources).filter(([, r]) => isDeploymentUnit(String((r as JsonObject).Type))).map(([id]) => id));
+  const resources = objectAt(root.Resources, 'Resources');
+  const units = new Set(Object.entries(resources).filter(([, r]) => isDeploymentUnit(String(objectAt(r, 'resource').Type))).map(([id]) => id));
   const all = resourceGraph(root);
   // Collapse edges through non-unit root resources so the waves keep transitive order.
   const closure = (id: string, seen = new Set<string>()): Set<string> => {

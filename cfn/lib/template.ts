@@ -9,11 +9,11 @@
  * - the cfn-lint and cfn-guard exceptions of the registry (exceptions.ts).
  * It renders canonical, byte-stable JSON.
  */
-import { ParameterDef } from './params';
+import { ParameterDef } from './sharedParameters';
 import { ref, sub, exportName } from './intrinsics';
 import { IAM_ROLE_PATH_PATTERN } from '../contract/names';
-import { IAMRoleProps, ResourcePropsByType, ResourceType, TAG_PROPERTY } from './cfnTypes.generated';
-import { Intrinsic, Json, JsonLike, JsonObject } from './value';
+import { IAMRoleProps, ResourcePropsByType, ResourceType, TAG_PROPERTY, TagProperty } from './cfnTypes.generated';
+import { Intrinsic, Json, JsonLike, JsonObject, objectAt } from './value';
 import { ExtraTags, tagList, tagMap } from './tags';
 import { exceptionsFor, RULE_EXCEPTIONS, RuleException } from './exceptions';
 
@@ -26,8 +26,10 @@ export const LINT_REASONS_KEY = 'tap:lint-ignore-reasons';
 
 export type Policy = 'Delete' | 'Snapshot';
 
-/** Properties a generator may write: the tags are the builder's. */
-export type Untagged<P> = Omit<P, 'Tags' | 'HealthCheckTags'>;
+/** Properties a generator may write: the tags are the builder's (every tag property name the spec knows). */
+export type Untagged<P> = Omit<P, TagProperty>;
+/** The same names at run time, for the check that a generator wrote none. */
+const TAG_PROPERTY_NAMES: readonly string[] = [...new Set(Object.values(TAG_PROPERTY).map((t) => t.property))].sort();
 
 /** Types that have a dedicated helper (serviceRole), so their cross-cutting parts cannot be written by hand. */
 export type HelperOnlyType = 'AWS::IAM::Role';
@@ -167,7 +169,7 @@ export class TemplateBuilder {
   resourceProperties(id: string): JsonObject {
     const r = this.resources.get(id);
     if (r === undefined) throw new Error(`${this.name}: no resource ${id}`);
-    return rendered(r.Properties ?? {}) as JsonObject;
+    return objectAt(rendered(r.Properties ?? {}), `${this.name}: ${id} Properties`);
   }
 
   /** Canonical JSON object of the template. */
@@ -182,7 +184,7 @@ export class TemplateBuilder {
     if (this.conditions.size > 0) doc.Conditions = Object.fromEntries(this.conditions);
     doc.Resources = Object.fromEntries(this.resources);
     if (this.outputs.size > 0) doc.Outputs = Object.fromEntries(this.outputs);
-    return rendered(doc) as JsonObject;
+    return objectAt(rendered(doc), this.name);
   }
 
   /** `properties` with the tags of a taggable `type` added; throws if the generator wrote tags itself. */
@@ -190,8 +192,12 @@ export class TemplateBuilder {
     const properties: Record<string, unknown> = Object.fromEntries(Object.entries(given));
     const tagging = TAG_PROPERTY[type];
     const replicas = REPLICA_TAGS[type];
-    for (const p of ['Tags', 'HealthCheckTags']) {
+    for (const p of TAG_PROPERTY_NAMES) {
       if (p in properties) throw new Error(`${this.name}: ${id}: ${p} is set by the builder (pass extra tags as options.tags)`);
+    }
+    if (tagging?.variant === 'asg') {
+      // Auto Scaling tags also need PropagateAtLaunch, a choice per tag the builder cannot make.
+      throw new Error(`${this.name}: ${id}: ${type} takes Auto Scaling tags (PropagateAtLaunch per tag); teach TemplateBuilder.tagged that variant first`);
     }
     if (tagging !== undefined) {
       return { ...properties, [tagging.property]: tagging.variant === 'map' ? tagMap(extra) : tagList(extra) };
@@ -223,7 +229,7 @@ export class TemplateBuilder {
       entry.UpdateReplacePolicy = options.updateReplacePolicy ?? options.deletionPolicy;
     }
     const metadata: Record<string, unknown> = { ...(options.metadata ?? {}) };
-    const applying = exceptionsFor(this.name, id, type, rendered(properties) as JsonObject, this.exceptions);
+    const applying = exceptionsFor(this.name, id, type, objectAt(rendered(properties), `${this.name}: ${id} Properties`), this.exceptions);
     const guard = applying.filter((e) => e.engine === 'cfn-guard');
     const lint = applying.filter((e) => e.engine === 'cfn-lint').sort((a, b) => (a.rule < b.rule ? -1 : 1));
     if (guard.length > 0) metadata[GUARD_SUPPRESSIONS_KEY] = Object.fromEntries(guard.map((e) => [e.rule, e.reason]));

@@ -27,3 +27,10 @@ export type JsonLike = string | number | boolean | null | Intrinsic | readonly J
 /** JSON as rendered: what a template becomes once every Intrinsic is written out. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
+
+/** `value` as a JSON object: {} when absent; throws, naming `what`, when it is anything but an object. */
+export function objectAt(value: Json | undefined, what: string): JsonObject {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${what} is ${JSON.stringify(value)}, not an object`);
+  return value;
+}

@@ -13,7 +13,7 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  */
 import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
-import { ParameterDef, shared } from '../lib/params';
+import { ParameterDef, shared } from '../lib/sharedParameters';
 import { getAtt, ref, sub, resourceName } from '../lib/intrinsics';
 import { Exports, Names, arnPattern, namePattern } from '../contract/names';
 import { encryptedLogGroup, kmsKey, logsKeyService } from '../lib/patterns';

@@ -13,7 +13,7 @@
  * Operators' notes in docs/database.md.
  */
 import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
-import { ParameterDef, shared } from '../lib/params';
+import { ParameterDef, shared } from '../lib/sharedParameters';
 import { az, cond, equals, Fn, getAtt, iff, Intrinsic, noValue, not, or, ref, sub, importValue, resourceName } from '../lib/intrinsics';
 import { DATABASE_NAME, Exports, arnPattern, Names, namePattern, SsmPaths } from '../contract/names';
 import { encryptedLogGroup, kmsKey, logsKeyService } from '../lib/patterns';

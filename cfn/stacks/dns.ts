@@ -7,7 +7,7 @@
  * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html).
  */
 import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
-import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, SUFFIX_MAX_LENGTH, shared } from '../lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, SUFFIX_MAX_LENGTH, shared } from '../lib/sharedParameters';
 import { Fn, getAtt, iff, Intrinsic, ref, sub, importValue } from '../lib/intrinsics';
 import { Exports, SUFFIX, namePattern } from '../contract/names';
 import { HTTP_API_STAGE } from './api';

@@ -13,7 +13,7 @@
  * before the root's schema migration, which waits for this stack).
  */
 import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
-import { shared } from '../lib/params';
+import { shared } from '../lib/sharedParameters';
 import { getAtt, ref, sub, importValue, resourceName } from '../lib/intrinsics';
 import { Exports, namePattern } from '../contract/names';
 import { encryptedLogGroup, kmsKey, logsKeyService } from '../lib/patterns';

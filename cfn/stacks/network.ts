@@ -6,7 +6,7 @@
  * EndpointsStack, which nothing waits for at deploy time.
  */
 import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
-import { shared, ParameterDef } from '../lib/params';
+import { shared, ParameterDef } from '../lib/sharedParameters';
 import { az, getAtt, ref, Fn, resourceName } from '../lib/intrinsics';
 import { Exports } from '../contract/names';
 

@@ -19,7 +19,8 @@
  * migration and the gate.
  */
 import { TemplateBuilder, JsonObject, renderTemplate } from '../lib/template';
-import { ParameterDef, parameterDefinitions, SharedParameters, IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION } from '../lib/params';
+import { ParameterDef, parameterDefinitions, SharedParameters, IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION } from '../lib/sharedParameters';
+import { objectAt } from '../lib/value';
 import { and, equals, Fn, getAtt, iff, Intrinsic, not, noValue, ref, sub, resourceName } from '../lib/intrinsics';
 import { DATABASE_NAME, Exports, GATED_ALARM_NAMES_OUTPUT, Names, SsmPaths, globalNamePattern, keyAliasPattern } from '../contract/names';
 import { templateUrlPattern } from '../contract/layout';
@@ -143,16 +144,16 @@ export const UNBAKED_STACKS: readonly string[] = ['MonitoringStack'];
  */
 export function releaseInputs(t: TemplateBuilder, nested: ReadonlyMap<string, JsonObject>, migrationsHash: string): JsonObject {
   const released = [...nested.keys()].filter((n) => !UNBAKED_STACKS.includes(n));
-  const templates = Object.fromEntries(released.map((n) => [n, (t.resourceProperties(n) as JsonObject).TemplateURL]));
+  const templates = Object.fromEntries(released.map((n) => [n, t.resourceProperties(n).TemplateURL]));
   const parameters = new Set<string>([...Object.keys(RootParameters).filter((p) => p.endsWith('ImageUri'))]);
   for (const n of released) {
-    for (const id of Object.keys((nested.get(n)?.Parameters ?? {}) as object)) if (!(id in (ROOT_COMPUTED_PARAMETERS[n] ?? {}))) parameters.add(id);
+    for (const id of Object.keys(objectAt(nested.get(n)?.Parameters, `${n} Parameters`))) if (!(id in (ROOT_COMPUTED_PARAMETERS[n] ?? {}))) parameters.add(id);
   }
   return {
     Templates: templates,
     Parameters: Object.fromEntries([...parameters].sort().map((p) => [p, { Ref: p }])),
     MigrationsHash: migrationsHash,
-  } as JsonObject;
+  };
 }
 
 /** Data attributes of the prerequisites wait: the secondary's key ARNs, by the StorageStack parameter they feed. */
@@ -241,7 +242,7 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
   for (const [name, template] of nested) {
     const dependsOn = NESTED_STACK_DEPENDENCIES[name];
     if (dependsOn === undefined) throw new Error(`TapStack: no dependency entry for nested stack ${name} in NESTED_STACK_DEPENDENCIES`);
-    const params = Object.keys((template.Parameters ?? {}) as object);
+    const params = Object.keys(objectAt(template.Parameters, `${name} Parameters`));
     t.resource(
       name,
       'AWS::CloudFormation::Stack',
@@ -257,7 +258,7 @@ export function buildRoot(nested: ReadonlyMap<string, JsonObject>, options: Root
 
   /** `Fn::GetAtt <stack>.Outputs.<key>`: an export's output has the export key as its logical ID (TemplateBuilder.export). */
   const output = (stack: string, key: string): Intrinsic => {
-    if ((nested.get(stack)?.Outputs as JsonObject | undefined)?.[key] === undefined) throw new Error(`TapStack: ${stack} has no output ${key}`);
+    if (objectAt(nested.get(stack)?.Outputs, `${stack} Outputs`)[key] === undefined) throw new Error(`TapStack: ${stack} has no output ${key}`);
     return getAtt(stack, `Outputs.${key}`);
   };
 

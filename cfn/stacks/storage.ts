@@ -19,7 +19,7 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_EncryptionConfiguration.html).
  */
 import { TemplateBuilder, NestedStackDefinition } from '../lib/template';
-import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from '../lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, ParameterDef, shared } from '../lib/sharedParameters';
 import { Fn, getAtt, iff, Intrinsic, JsonLike, noValue, ref, sub, resourceName } from '../lib/intrinsics';
 import { DynamoDBGlobalTableReplicaSpecification } from '../lib/cfnTypes.generated';
 import { Exports, Names, arnPattern, bucketArnPattern, globalNamePattern, namePattern } from '../contract/names';

@@ -29,7 +29,7 @@ from tap.errors import DependencyError, UserFacingError
 from tap.jsonlog import get_logger
 from tap.lambda_context import LambdaContext
 from tap.migration_files import MIGRATIONS_DIR, discover, migrations_hash
-from tap.migrations import MigrationError, MigrationResult, apply_migrations
+from tap.migration_runner import MigrationError, MigrationResult, apply_migrations
 from tap.transient import is_transient_mysql
 
 logger = get_logger("migrate")

@@ -27,7 +27,7 @@ from tap.budget import Budget
 from tap.db_settings import DbSettings
 from tap.fingerprint import Fingerprint
 from tap.migration_files import MIGRATIONS_DIR, discover, split_statements
-from tap.migrations import ChecksumMismatch, LockTimeout, apply_migrations, lock_name
+from tap.migration_runner import ChecksumMismatch, LockTimeout, apply_migrations, lock_name
 from tap.store import TransactionStore
 from tap.validation import Transaction
 from validator_harness import PAN, ValidatorHarness, transaction_body

@@ -16,7 +16,7 @@ import faults
 from tap import db
 from tap.db_settings import DbSettings
 from tap.migration_files import discover
-from tap.migrations import apply_migrations
+from tap.migration_runner import apply_migrations
 
 pytestmark = pytest.mark.db
 

@@ -30,7 +30,7 @@ from tap import api, card, db, env, fingerprint
 from tap.db_settings import DbSettings
 from tap.fingerprint import Fingerprint, FingerprintKey
 from tap.migration_files import discover
-from tap.migrations import apply_migrations
+from tap.migration_runner import apply_migrations
 from tap.validation import CURRENCY_EXPONENTS, Limits, validate_transaction
 from test_card_numbers import ascii_digits, luhn_complete
 from validator_harness import (

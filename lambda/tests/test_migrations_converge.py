@@ -19,7 +19,7 @@ from tap import cfn, db, migrate_resource
 from tap.cancellation import Cancellation, Cancelled
 from tap.db_settings import DbSettings
 from tap.migration_files import MIGRATIONS_DIR, MigrationFile, MigrationFileError, discover, plan
-from tap.migrations import PROGRESS_TABLE, InvalidMigration, MigrationError, apply_migrations
+from tap.migration_runner import PROGRESS_TABLE, InvalidMigration, MigrationError, apply_migrations
 
 SHIPPED = discover()
 

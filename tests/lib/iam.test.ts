@@ -1,6 +1,6 @@
 import { Permissions } from '../../cfn/lib/iam';
 import { IAM_ROLE_PATH_PATTERN } from '../../cfn/contract/names';
-import { templates } from '../support/template';
+import { templates } from '../support/assertions';
 
 const arn = { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::bucket-${EnvironmentSuffix}/*' };
 

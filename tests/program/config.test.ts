@@ -1,3 +1,4 @@
+import * as awsnative from '@pulumi/aws-native';
 import * as pulumi from '@pulumi/pulumi';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -231,4 +232,9 @@ describe('configuration: keys that become root parameters', () => {
       expect(() => parameterValueProblem(p, 'x')).not.toThrow();
     },
   );
+
+  test('GIVEN every region tap accepts WHEN looked up in @pulumi/aws-native THEN its provider knows it (the ECR repository is an aws-native resource)', () => {
+    const known: readonly string[] = Object.values(awsnative.Region);
+    expect(COMMERCIAL_REGIONS.filter((r) => !known.includes(r))).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@
  * ApiStack: the HTTP API in front of the transaction validator, which MonitoringStack
  * and DnsStack read without waiting for the functions.
  */
-import { template, resources, resourcesOfType, hasResourceProperties, propertiesOf } from '../support/template';
+import { template, resources, resourcesOfType, hasResourceProperties, propertiesOf } from '../support/assertions';
 import { ROUTES, VALIDATOR_ARN_PATTERN } from '../../cfn/stacks/api';
 import { Exports, Names, exportNamePattern } from '../../cfn/contract/names';
 import { GUARD_SUPPRESSIONS_KEY, JsonObject } from '../../cfn/lib/template';

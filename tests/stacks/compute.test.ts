@@ -13,7 +13,7 @@ import {
   Resource,
   importOf,
   propertiesOf,
-} from '../support/template';
+} from '../support/assertions';
 import {
   ComputeParameters,
   HANDLERS,

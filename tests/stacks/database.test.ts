@@ -3,7 +3,7 @@ import { execFileSync } from 'child_process';
  * DatabaseStack.json: the cluster, its credentials, instances, logs, deletion
  * policies, run-time endpoints and exports, one describe per concern.
  */
-import { template, templates, hasResourceProperties, propertiesOf, resources, resourcesOfType, onlyResource, findValues, Resource } from '../support/template';
+import { template, templates, hasResourceProperties, propertiesOf, resources, resourcesOfType, onlyResource, findValues, Resource } from '../support/assertions';
 import { render, Deployment } from '../support/conditions';
 import {
   INSTANCE_CLASSES,

@@ -1,9 +1,9 @@
-import { template, hasResourceProperties, importOf, resources } from '../support/template';
+import { template, hasResourceProperties, importOf, resources } from '../support/assertions';
 import { render, Deployment } from '../support/conditions';
 import { DnsParameters, HEALTH_CHECK, HEALTH_CHECK_PATH } from '../../cfn/stacks/dns';
 import { Exports, exportNamePattern } from '../../cfn/contract/names';
 import { TAG_KEYS } from '../../cfn/lib/tags';
-import { SUFFIX_MAX_LENGTH } from '../../cfn/lib/params';
+import { SUFFIX_MAX_LENGTH } from '../../cfn/lib/sharedParameters';
 import { Json, JsonObject } from '../../cfn/lib/template';
 
 const t = template('DnsStack');

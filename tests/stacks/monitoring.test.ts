@@ -1,4 +1,4 @@
-import { template, templates, findValues, resourcesOfType, hasResourceProperties, onlyResource, Resource } from '../support/template';
+import { template, templates, findValues, resourcesOfType, hasResourceProperties, onlyResource, Resource } from '../support/assertions';
 import { AURORA_MYSQL_MAX_CONNECTIONS, MonitoringParameters } from '../../cfn/stacks/monitoring/parameters';
 import { guardedRate } from '../../cfn/stacks/monitoring/alarms';
 import { Exports } from '../../cfn/contract/names';

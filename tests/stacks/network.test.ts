@@ -1,4 +1,4 @@
-import { template, hasResourceProperties, importOf, resourcesOfType, findValues } from '../support/template';
+import { template, hasResourceProperties, importOf, resourcesOfType, findValues } from '../support/assertions';
 import { NetworkParameters } from '../../cfn/stacks/network';
 import { INTERFACE_ENDPOINT_SERVICES, GATEWAY_ENDPOINT_SERVICES } from '../../cfn/stacks/endpoints';
 import { Exports } from '../../cfn/contract/names';

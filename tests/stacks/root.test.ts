@@ -4,7 +4,7 @@
  * cross-template properties of the whole set (waves, the critical path, no
  * cycle, no dependency on a resource that may not exist).
  */
-import { templates, template, resources, Resource, findValues } from '../support/template';
+import { templates, template, resources, Resource, findValues } from '../support/assertions';
 import { render, parameterValues, Deployment } from '../support/conditions';
 import {
   SCHEMA_MIGRATION,

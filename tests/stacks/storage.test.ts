@@ -1,4 +1,4 @@
-import { template, hasResourceProperties, resources, resourcesOfType, matchesPartial, findValues } from '../support/template';
+import { template, hasResourceProperties, resources, resourcesOfType, matchesPartial, findValues } from '../support/assertions';
 import { render, Deployment, Rendered } from '../support/conditions';
 import { ACCESS_LOG_PREFIX, AUDIT_LIFECYCLE, StorageParameters } from '../../cfn/stacks/storage';
 import { Exports, Names, exportNamePattern } from '../../cfn/contract/names';

@@ -30,7 +30,7 @@ export function specVersion(): string {
 }
 
 /** Names the generated file declares or imports besides the generated interfaces. */
-const RESERVED_NAMES = new Set(['Intrinsic', 'JsonLike', 'Value', 'ResourcePropsByType', 'ResourceType', 'TAG_PROPERTY']);
+const RESERVED_NAMES = new Set(['Intrinsic', 'JsonLike', 'Value', 'ResourcePropsByType', 'ResourceType', 'TAG_PROPERTY', 'TAG_PROPERTIES', 'TagProperty']);
 
 interface Naming {
   props(resource: Resource): string;
@@ -290,9 +290,12 @@ function render(types: readonly string[]): RenderResult {
     'export type ResourceType = keyof ResourcePropsByType;',
     [
       '/** The property that holds a taggable type\'s tags, and its shape: `[{Key, Value}]` (standard, asg) or `{key: value}` (map). */',
-      "export const TAG_PROPERTY: { readonly [T in ResourceType]?: { property: string; variant: 'standard' | 'asg' | 'map' } } = {",
+      'const TAG_PROPERTIES = {',
       ...tagProperties,
-      '};',
+      '} as const;',
+      "export const TAG_PROPERTY: { readonly [T in ResourceType]?: { property: string; variant: 'standard' | 'asg' | 'map' } } = TAG_PROPERTIES;",
+      '/** Every property name that holds tags on some taggable type. */',
+      'export type TagProperty = (typeof TAG_PROPERTIES)[keyof typeof TAG_PROPERTIES][\'property\'];',
     ].join('\n'),
   ].join('\n\n');
   return { text: `${text}\n`, resourceCount: sorted.length, declarationCount: declared.size, fallbacks: ctx.fallbacks };

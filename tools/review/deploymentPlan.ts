@@ -20,7 +20,7 @@
  */
 import { Json, JsonObject } from '../../cfn/lib/template';
 import { NESTED_STACK_TYPE, deploymentWaves, isCustomResourceType, referencedIds, resourceGraph } from '../../cfn/lib/graph';
-import { IS_PRIMARY_REGION_CONDITION } from '../../cfn/lib/params';
+import { IS_PRIMARY_REGION_CONDITION } from '../../cfn/lib/sharedParameters';
 import { GATED_ALARM_NAMES_OUTPUT } from '../../cfn/contract/names';
 import { ROOT_TEMPLATE_NAME } from '../../cfn/contract/layout';
 import { Basis, DEFAULT_TIMING, OVERHEADS, RESOURCE_TIMINGS, ResourceTiming, hasTiming, timingFor } from './timings';

@@ -4,7 +4,7 @@
  * StorageStack.
  */
 import { iff, Intrinsic, JsonLike, sub } from '../../lib/intrinsics';
-import { IS_PRIMARY_REGION_CONDITION } from '../../lib/params';
+import { IS_PRIMARY_REGION_CONDITION } from '../../lib/sharedParameters';
 import { Names, arnPattern, bucketArnPattern, keyAliasPattern, SsmPaths, namePattern } from '../../contract/names';
 
 const arn = (service: string, resource: string, region?: string): Intrinsic => sub(arnPattern(service, resource, region));

@@ -2,7 +2,7 @@
  * ComputeStack's parameters and the fixed contracts of its functions: image
  * URI form, memory and timeouts, handler entry points, architecture.
  */
-import { ParameterDef } from '../../lib/params';
+import { ParameterDef } from '../../lib/sharedParameters';
 
 /**
  * An ECR image pinned by digest. A tag is refused: CloudFormation updates a

@@ -11,7 +11,7 @@
  * ApiStack's API ID, so ComputeStack deploys beside DatabaseStack.
  */
 import { TemplateBuilder, NestedStackDefinition } from '../../lib/template';
-import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, shared } from '../../lib/params';
+import { IS_PRIMARY_REGION, IS_PRIMARY_REGION_CONDITION, shared } from '../../lib/sharedParameters';
 import { getAtt, ref, sub, Value, importValue, resourceName } from '../../lib/intrinsics';
 import { DATABASE_NAME, Exports, LambdaEnv, Names, SUFFIX, keyAliasPattern, SsmPaths, globalNamePattern } from '../../contract/names';
 import { kmsKey, logsKeyService } from '../../lib/patterns';

@@ -2,6 +2,7 @@
  * The service dashboard: the alarm states, one graph per alarm with its
  * threshold, and the traffic the alarms are about.
  */
+import { JsonLike } from '../../lib/value';
 import { Intrinsic, sub, importValue, resourceName } from '../../lib/intrinsics';
 import { Exports, Names, namePattern } from '../../contract/names';
 import { HTTP_API_STAGE } from '../api';
@@ -14,7 +15,18 @@ import { ALARMS, COMPOSITE } from './alarms';
  */
 export const DASHBOARD_NAME_PATTERN = `${namePattern('tap')}-\${AWS::Region}`;
 
-type Widget = Record<string, unknown>;
+/** One widget of the dashboard body (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html#CloudWatch-Dashboard-Properties-Widgets-Structure). */
+interface Widget {
+  readonly type: 'text' | 'metric' | 'alarm';
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly properties: { readonly [key: string]: JsonLike };
+}
+
+/** A graphed metric: namespace, name, dimension name/value pairs, then its rendering options. */
+type MetricRow = ReadonlyArray<string | { readonly [option: string]: string }>;
 
 /**
  * The dashboard body as Fn::Sub, so region, names and IDs are never literal:
@@ -58,7 +70,7 @@ export function dashboardBody(): Intrinsic {
     });
   });
   y += Math.ceil(ALARMS.length / 3) * 6;
-  const traffic: Array<[string, unknown[][]]> = [
+  const traffic: Array<[string, MetricRow[]]> = [
     [
       'API requests and latency',
       [

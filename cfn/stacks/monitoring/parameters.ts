@@ -3,7 +3,7 @@
  * connection limits per instance class, and the definitions it shares with the
  * stacks whose resources it watches.
  */
-import { ParameterDef } from '../../lib/params';
+import { ParameterDef } from '../../lib/sharedParameters';
 import { ComputeParameters } from '../compute/parameters';
 import { DatabaseParameters, INSTANCE_CLASSES } from '../database';
 

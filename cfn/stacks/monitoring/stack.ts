@@ -6,7 +6,7 @@
  * Alarm set and thresholds: docs/monitoring.md.
  */
 import { TemplateBuilder, NestedStackDefinition } from '../../lib/template';
-import { shared } from '../../lib/params';
+import { shared } from '../../lib/sharedParameters';
 import { Fn, getAtt, not, equals, ref, sub, resourceName } from '../../lib/intrinsics';
 import { Exports, GATED_ALARM_NAMES_OUTPUT, Names } from '../../contract/names';
 import { kmsKey } from '../../lib/patterns';

@@ -6,7 +6,7 @@ import { DOCS_DIR, reviewDocs } from '../../../tools/review/docs';
 import { architectureModel, renderArchitecture, renderMermaid } from '../../../tools/review/diagram';
 import { findIntrinsics } from '../../../tools/validate/json';
 import { namePatternOf } from '../../../tools/validate/validateCrossStack';
-import { template, templates } from '../../support/template';
+import { template, templates } from '../../support/assertions';
 
 describe('generated docs', () => {
   test.each([...reviewDocs(templates())])('GIVEN docs/%s WHEN compared with a fresh render THEN it is identical (run `npm run synth`)', (file, body) => {

@@ -1,6 +1,6 @@
 import { exportRows, exportsTable } from '../../../tools/review/exportsTable';
 import { JsonObject } from '../../../cfn/lib/template';
-import { templates } from '../../support/template';
+import { templates } from '../../support/assertions';
 
 const exported = (key: string, description: string): JsonObject => ({
   Description: description,

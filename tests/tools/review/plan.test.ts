@@ -22,7 +22,7 @@ import {
 import { OVERHEADS, RESOURCE_TIMINGS, timingFor } from '../../../tools/review/timings';
 import { METRIC_PUBLISH_DELAY_SECONDS, REGION_PREREQUISITES } from '../../../cfn/stacks/root';
 import { MonitoringParameters } from '../../../cfn/stacks/monitoring/parameters';
-import { template, templates } from '../../support/template';
+import { template, templates } from '../../support/assertions';
 
 const graph = (edges: Record<string, string[]>): Map<string, Set<string>> => new Map(Object.entries(edges).map(([k, v]) => [k, new Set(v)]));
 const must = <T>(value: T | undefined, what: string): T => {

@@ -1,7 +1,7 @@
 import { validateInvariants, literalProblems, parameterProblems } from '../../../tools/validate/validateInvariants';
 import { factsFor } from '../../../tools/validate/spec';
 import { JsonObject } from '../../../cfn/lib/template';
-import { SharedParameters } from '../../../cfn/lib/params';
+import { SharedParameters } from '../../../cfn/lib/sharedParameters';
 import { TAG_KEYS } from '../../../cfn/lib/tags';
 import { templateWith, brief } from './support';
 

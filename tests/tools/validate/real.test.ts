@@ -5,7 +5,7 @@
  */
 import { validateAll } from '../../../tools/validate';
 import { formatFinding } from '../../../tools/validate/types';
-import { templates } from '../../support/template';
+import { templates } from '../../support/assertions';
 import { templateWith } from './support';
 import { TAG_KEYS } from '../../../cfn/lib/tags';
 
