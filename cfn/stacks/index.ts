@@ -7,7 +7,7 @@ import { NestedStackDefinition } from '../lib/template';
 import { NetworkStack } from './network';
 import { EndpointsStack } from './endpoints';
 import { StorageStack } from './storage';
-import { DatabaseStack } from './database';
+import { DatabaseStack } from './database/stack';
 import { ApiStack } from './api';
 import { ComputeStack } from './compute/stack';
 import { MonitoringStack } from './monitoring/stack';

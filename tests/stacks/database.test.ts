@@ -9,7 +9,7 @@ import {
   INSTANCE_CLASSES,
   Ids,
   LOG_EXPORTS,
-} from '../../cfn/stacks/database';
+} from '../../cfn/stacks/database/settings';
 import { windowsOverlap } from '../../cfn/lib/windows';
 import { DATABASE_NAME, Exports, Names, SsmPaths } from '../../cfn/contract/names';
 import { PRIMARY_REGION, SECONDARY_REGION } from '../../cfn/contract/regions';

@@ -5,7 +5,7 @@
  */
 import { ParameterDef } from '../../lib/sharedParameters';
 import { ComputeParameters } from '../compute/parameters';
-import { DatabaseParameters, INSTANCE_CLASSES } from '../database';
+import { DatabaseParameters, INSTANCE_CLASSES } from '../database/settings';
 
 /**
  * Connection limits: Aurora MySQL's default `max_connections` per instance class,
