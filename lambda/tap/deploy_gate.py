@@ -27,15 +27,28 @@ its own region's alarms, says so in its reason, and tries again next poll.
 Watching the other region's alarms is not enough on its own: the two gates
 start some seconds apart, so the earlier one would answer SUCCESS (and its
 region keep the release) before the later one's window is over. With
-PeerStackSetName, when its own bake ends clean the gate therefore reads the
-other region's stack instance (``await_peer_gate``) and answers only once
-that region's outcome is known or cannot matter: SUCCESS when the other
-gate has passed, has not run in this release, or started first (then it is
-the one that waits, so two gates never wait for each other); FAILED when
-the other region's stack is rolling back or failed, or when its gate is
-still baking at the end of this one's time (both regions then roll back).
-While it waits it keeps polling both regions' alarms. If the other region's
-stack cannot be read, the gate decides on its own and says so.
+PeerStackSetName, when its own bake ends clean the gate reads the other
+region's stack instance of the same StackSet and its DeploymentGate
+(``await_peer_gate``, decisions in ``decide``). Both gates compare the same two
+CloudFormation timestamps (each gate's UPDATE_IN_PROGRESS; ties: the region
+codes), so exactly one of them waits:
+
+* the gate that started first waits for the other's answer and follows it:
+  SUCCESS when that gate passed, FAILED when that stack rolls back or its gate
+  failed. It no longer fails on an alarm itself (its window is over; the other
+  gate, still watching both regions, fails on it and this one follows). If the
+  other gate has not answered when this gate's time runs out, FAILED: both
+  regions then roll back rather than one keeping the release;
+* the gate that started second keeps baking, failing on any alarm of either
+  region, until the first gate's window is over (its start, plus
+  PEER_START_SLACK_SECONDS, plus the bake), then answers; FAILED if it could
+  not answer before the first gate gives up waiting.
+
+A stack that has not reached its gate yet is waited for; one that is not part
+of this release (its last update started long before this one's) is not.
+When the other region's stack can never be read (that region may be down), the
+gate decides on its own and says so; a read refused for lack of permission
+fails the gate (its role is wrong, not the region down).
 
 During a rollback the gate answers SUCCESS at once: failing there would
 leave the stack in UPDATE_ROLLBACK_FAILED. CloudFormation does not flag a
@@ -69,7 +82,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -220,6 +233,8 @@ class Dependencies:
     region: str = field(default_factory=lambda: env.get(env.AWS_REGION))
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+    # Wall-clock time, compared with CloudFormation's timestamps.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     poll_interval: float = POLL_INTERVAL_SECONDS
 
     @classmethod
@@ -505,7 +520,7 @@ def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_a
     plan = state.plan or BakePlan(cap, "auto: the alarm windows could not be read")
     waited = ""
     if fail_on_alarm and gate is not None and props.peer_stackset_name and state.good_polls > 0:
-        waited = await_peer_gate(props, gate, budget, deps, state, cap)
+        waited = await_peer_gate(props, gate, budget, deps, state, plan.seconds)
     data = {"Polls": str(state.polls), "BakeSeconds": str(int(plan.seconds)), "Alarms": ",".join(props.alarm_names)}
     peer = state.peer
     peer_note = ""
@@ -533,15 +548,29 @@ def bake(props: GateProperties, budget: Budget, deps: Dependencies, *, fail_on_a
 # --- the other region's gate ----------------------------------------------------------
 
 PEER_FAILED = "failed"
-PEER_WAIT = "wait"
 PEER_DONE = "done"
-PEER_UNREADABLE = "unreadable"
+PEER_WATCH = "watch"  # this gate answers the other: it keeps baking until the other's window is over
+PEER_WAIT = "wait"  # this gate waits for the other's answer and follows it
 
-
-@dataclass(frozen=True)
-class PeerGateView:
-    state: str  # PEER_FAILED, PEER_WAIT, PEER_DONE or PEER_UNREADABLE
-    detail: str
+# Between a gate's UPDATE_IN_PROGRESS and the start of its bake: the asynchronous invoke, a cold
+# start of the image and the stack-status read. The other gate's window is taken to end this long
+# after its start plus the bake.
+PEER_START_SLACK_SECONDS = 20.0
+# One look at the other region's stack (DescribeStacks and DescribeStackResource, each at most
+# ~11 s with tap.aws's timeouts and retries), kept free at the end of a wait.
+PEER_READ_SECONDS = 25.0
+# The other stack counts as deploying this release when its update started no earlier than this
+# before this stack's (one StackSet operation starts both within seconds).
+SAME_OPERATION_SECONDS = 15 * 60
+# Errors that mean the gate's own role or request is wrong, not that the other region is down.
+CONFIGURATION_ERRORS = frozenset({"AccessDenied", "AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId"})
+LIVE_STACK_STATUSES = [
+    "CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE",
+    "DELETE_IN_PROGRESS", "DELETE_FAILED", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE",
+    "UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_IN_PROGRESS",
+    "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE",
+]  # fmt: skip
 
 
 def _as_time(value: Any, what: str) -> datetime:
@@ -550,24 +579,46 @@ def _as_time(value: Any, what: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def gate_started(client: aws.Client, stack: str, logical_id: str) -> tuple[str, datetime]:
-    """(resource status, when that status was set) of the gate resource in ``stack``."""
+@dataclass(frozen=True)
+class GatePosition:
+    """A gate resource and its stack, as CloudFormation reports them."""
+
+    stack: str
+    stack_status: str
+    stack_updated: datetime | None  # when the stack's current (or last) update started
+    gate_status: str
+    since: datetime  # when the gate's status was set: its start while UPDATE_IN_PROGRESS
+
+
+def read_position(client: aws.Client, stack: str, logical_id: str) -> GatePosition:
+    stacks = client.describe_stacks(StackName=stack).get("Stacks") or []
+    if not stacks or not isinstance(stacks[0].get("StackStatus"), str):
+        raise MalformedAnswer(f"DescribeStacks answered no status for {stack}")
+    updated = stacks[0].get("LastUpdatedTime")
     detail = client.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id).get("StackResourceDetail")
     if not isinstance(detail, dict) or not isinstance(detail.get("ResourceStatus"), str):
         raise MalformedAnswer(f"DescribeStackResource answered no status for {logical_id}: {str(detail)[:200]}")
-    return detail["ResourceStatus"], _as_time(detail.get("LastUpdatedTimestamp"), f"{logical_id}'s LastUpdatedTimestamp")
+    return GatePosition(
+        stack=stack,
+        stack_status=stacks[0]["StackStatus"],
+        stack_updated=None if updated is None else _as_time(updated, "LastUpdatedTime"),
+        gate_status=detail["ResourceStatus"],
+        since=_as_time(detail.get("LastUpdatedTimestamp"), f"{logical_id}'s LastUpdatedTimestamp"),
+    )
 
 
 def find_stack_instance(client: aws.Client, stackset_name: str) -> str:
-    """The name of the StackSet's stack instance (the root stack) in the client's region."""
+    """The name of the StackSet's stack instance (the root stack) in the client's region. StackSets
+    name it StackSet-<StackSet name>-<UUID> (observed; AWS documents no format), and the root's
+    nested stacks append -<logical ID>-<random>, so a full match finds the root only."""
     pattern = re.compile(f"StackSet-{re.escape(stackset_name)}-{STACK_INSTANCE_UUID}")
     found: list[str] = []
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"StackStatusFilter": LIVE_STACK_STATUSES}
     while True:
         page = client.list_stacks(**kwargs)
         for summary in page.get("StackSummaries") or []:
             name = str(summary.get("StackName", ""))
-            if pattern.fullmatch(name) and summary.get("StackStatus") != "DELETE_COMPLETE" and not summary.get("ParentId"):
+            if pattern.fullmatch(name) and not summary.get("ParentId"):
                 found.append(name)
         token = page.get("NextToken")
         if not token:
@@ -578,76 +629,104 @@ def find_stack_instance(client: aws.Client, stackset_name: str) -> str:
     return found[0]
 
 
-def read_peer_gate(
-    props: GateProperties, gate: GateRef, own_start: datetime | None, deps: Dependencies, cache: dict[str, str]
-) -> PeerGateView:
-    """Where the other region's deployment of this release stands, from its stack
-    instance: its stack status and its gate's status and start."""
-    region = props.peer_region
-    try:
-        client = deps.cloudformation_in(region)
-        if "stack" not in cache:
-            cache["stack"] = find_stack_instance(client, props.peer_stackset_name)
-        name = cache["stack"]
-        stacks = client.describe_stacks(StackName=name).get("Stacks") or []
-        status = str(stacks[0]["StackStatus"])
-        gate_status, started = gate_started(client, name, gate.logical_id)
-    except Exception as e:
-        _log_read_error("could not read the other region's stack", e, region=region)
-        return PeerGateView(PEER_UNREADABLE, _describe(e))
-    logger.info(
-        "other region's deployment",
-        extra={"region": region, "stack_status": status, "gate_status": gate_status, "gate_since": started.isoformat()},
-    )
-    if "ROLLBACK" in status or status.endswith("_FAILED"):
-        return PeerGateView(PEER_FAILED, f"its stack {name} is in {status}")
-    this_release = own_start is not None and started >= own_start
-    if gate_status == "UPDATE_FAILED" and this_release:
-        return PeerGateView(PEER_FAILED, f"its gate failed ({name})")
-    if gate_status == "UPDATE_IN_PROGRESS":
-        if own_start is None:
-            return PeerGateView(PEER_DONE, f"its gate is baking; this gate's start could not be read, so it does not wait ({name})")
-        # The gate that started first waits for the other; on a tie the region codes decide. Both gates
-        # compare the same two CloudFormation timestamps, so exactly one of them waits.
-        if (started, region) < (own_start, deps.region):
-            return PeerGateView(PEER_DONE, "its gate started first and waits for this one's answer")
-        return PeerGateView(PEER_WAIT, "its gate is baking")
-    if gate_status == "UPDATE_COMPLETE" and this_release:
-        return PeerGateView(PEER_DONE, "its gate passed")
-    if status == "UPDATE_IN_PROGRESS":
-        return PeerGateView(PEER_WAIT, "its update has not reached its gate yet")
-    return PeerGateView(PEER_DONE, f"it is not deploying this release (stack {status}, gate {gate_status})")
+@dataclass(frozen=True)
+class OwnGate:
+    region: str
+    start: datetime  # this gate's UPDATE_IN_PROGRESS
+    update_start: datetime | None  # this stack's update
+    deadline: datetime  # when this gate stops waiting (its budget, less one look at the other region)
 
 
-def await_peer_gate(props: GateProperties, gate: GateRef, budget: Budget, deps: Dependencies, state: _Bake, cap: float) -> str:
-    """After a clean bake: answers only once the other region's outcome is known (see the module
-    docstring), polling both regions' alarms meanwhile. Returns the note for the reason; raises
-    GateFailed when the other region failed or is still baking at the end of this gate's time."""
+@dataclass(frozen=True)
+class PeerDecision:
+    state: str  # PEER_FAILED, PEER_DONE, PEER_WATCH or PEER_WAIT
+    detail: str
+    until: datetime | None = None  # PEER_WATCH: when the other gate's bake window ends
+
+
+def decide(own: OwnGate, peer_region: str, peer: GatePosition, now: datetime, bake_seconds: float) -> PeerDecision:
+    """What the other region's position means for this gate, and why (pure).
+
+    The gate whose UPDATE_IN_PROGRESS is earlier (ties: the region codes) waits for the other's
+    answer and follows it; the later one answers once the earlier one's bake window is over. Both
+    compare the same two CloudFormation timestamps, so exactly one of two baking gates waits."""
+    same_operation = timedelta(seconds=SAME_OPERATION_SECONDS)
+    if own.update_start is not None and peer.stack_updated is not None and peer.stack_updated < own.update_start - same_operation:
+        updated = peer.stack_updated.isoformat()
+        return PeerDecision(PEER_DONE, f"it is not deploying this release (stack {peer.stack_status}, updated {updated})")
+    if "ROLLBACK" in peer.stack_status or peer.stack_status.endswith("_FAILED"):
+        return PeerDecision(PEER_FAILED, f"its stack {peer.stack} is in {peer.stack_status}")
+    release_start = own.update_start if own.update_start is not None else own.start - same_operation
+    if peer.gate_status == "UPDATE_FAILED" and peer.since >= release_start:
+        return PeerDecision(PEER_FAILED, f"its gate failed ({peer.stack})")
+    if peer.gate_status == "UPDATE_COMPLETE" and peer.since >= own.start:
+        return PeerDecision(PEER_DONE, "its gate passed")
+    if peer.gate_status == "UPDATE_IN_PROGRESS":
+        if (peer.since, peer_region) < (own.start, own.region):
+            # It started first, so it waits for this gate's answer: answer once its window is over,
+            # and before it gives up waiting (same function timeout, counted from its start).
+            window_end = peer.since + timedelta(seconds=PEER_START_SLACK_SECONDS + bake_seconds)
+            peer_deadline = peer.since + (own.deadline - own.start)
+            if now >= peer_deadline:
+                return PeerDecision(PEER_FAILED, f"its gate started first and stops waiting for this one at {peer_deadline.isoformat()}")
+            if now >= window_end:
+                return PeerDecision(PEER_DONE, "its gate started first, its bake window is over, and it follows this answer")
+            return PeerDecision(PEER_WATCH, f"its gate started first; its bake window ends at {window_end.isoformat()}", window_end)
+        return PeerDecision(PEER_WAIT, "its gate is baking")
+    if peer.stack_status == "UPDATE_IN_PROGRESS":
+        return PeerDecision(PEER_WAIT, "its update has not reached its gate yet")
+    return PeerDecision(PEER_DONE, f"it is not deploying this release (stack {peer.stack_status}, gate {peer.gate_status})")
+
+
+def _error_code(e: BaseException) -> str:
+    return str(e.response.get("Error", {}).get("Code", "")) if isinstance(e, ClientError) else ""
+
+
+def await_peer_gate(props: GateProperties, gate: GateRef, budget: Budget, deps: Dependencies, state: _Bake, bake_seconds: float) -> str:
+    """After a clean bake: answer only once the other region's outcome is known (see the module
+    docstring). Returns the note for the reason; raises GateFailed when the other region failed,
+    or when its gate has not answered by the end of this gate's time."""
     region = props.peer_region
-    own_start: datetime | None
     try:
-        _, own_start = gate_started(deps.cloudformation, gate.stack_id, gate.logical_id)
+        mine = read_position(deps.cloudformation, gate.stack_id, gate.logical_id)
     except Exception as e:
         _log_read_error("could not read this gate's start", e)
-        own_start = None
-    cache: dict[str, str] = {}
-    waited = 0
+        return f"; did not wait for the {region} gate: this gate's own start could not be read ({_describe(e)})"
+    reserve = deps.poll_interval + PEER_READ_SECONDS
+    own = OwnGate(deps.region, mine.since, mine.stack_updated, deps.now() + timedelta(seconds=max(0.0, budget.remaining() - reserve)))
+    client = deps.cloudformation_in(region)
+    stack: str | None = None
+    waited, unreadable, last_error = 0, 0, ""
     while True:
-        view = read_peer_gate(props, gate, own_start, deps, cache)
+        try:
+            stack = stack or find_stack_instance(client, props.peer_stackset_name)
+            view = decide(own, region, read_position(client, stack, gate.logical_id), deps.now(), bake_seconds)
+        except Exception as e:
+            if _error_code(e) in CONFIGURATION_ERRORS:
+                raise GateFailed(f"deployment gate failed: this gate may not read the {region} stack ({_describe(e)}); fix its role") from e
+            _log_read_error("could not read the other region's stack", e, region=region)
+            unreadable, last_error = unreadable + 1, _describe(e)
+            view = PeerDecision(PEER_WAIT, f"its stack could not be read ({last_error})")
+        logger.info("other region's gate", extra={"region": region, "decision": view.state, "detail": view.detail})
         if view.state == PEER_FAILED:
             raise GateFailed(f"deployment gate failed: the deployment in {region} failed ({view.detail}) | {PEER_FAILURE_WHY}")
-        if view.state == PEER_UNREADABLE:
-            return f"; did not wait for the {region} gate: its stack could not be read ({view.detail})"
         if view.state == PEER_DONE:
             return f"; {region}: {view.detail}" + (f" (waited {_polls(waited)})" if waited else "")
-        if budget.expired():
+        if deps.now() >= own.deadline:
+            if unreadable == waited + 1:
+                # Never readable: that region may be down (a DR event); decide on this region alone.
+                return f"; did not wait for the {region} gate: its stack could not be read ({last_error})"
             raise GateFailed(
-                f"deployment gate failed: {region}'s gate had not finished ({view.detail}) after {_polls(waited)} of waiting"
-                f" once this gate's bake ended | {PEER_WAIT_WHY}"
+                f"deployment gate failed: {region}'s gate had not answered ({view.detail}) when this gate's time ran out | {PEER_WAIT_WHY}"
             )
-        deps.sleep(min(deps.poll_interval, max(0.0, budget.remaining())))
+        pause = deps.poll_interval
+        if view.until is not None:
+            pause = max(1.0, min(pause, (view.until - deps.now()).total_seconds()))
+        deps.sleep(min(pause, max(0.0, (own.deadline - deps.now()).total_seconds())))
         waited += 1
-        _poll(props, deps, state, cap, fail_on_alarm=True)
+        if view.state == PEER_WATCH:
+            # This gate answers the other one, so its own window stays open until the other's is over.
+            _poll(props, deps, state, bake_seconds, fail_on_alarm=True)
 
 
 # --- request types -------------------------------------------------------------------
