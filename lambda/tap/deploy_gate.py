@@ -664,9 +664,10 @@ def decide(own: OwnGate, peer_region: str, peer: GatePosition, now: datetime, ba
     if peer.gate_status == "UPDATE_IN_PROGRESS":
         if (peer.since, peer_region) < (own.start, own.region):
             # It started first, so it waits for this gate's answer: answer once its window is over,
-            # and before it gives up waiting (same function timeout, counted from its start).
+            # and early enough before it gives up waiting (same function timeout, counted from its
+            # start) for the answer to reach CloudFormation before its last look.
             window_end = peer.since + timedelta(seconds=PEER_START_SLACK_SECONDS + bake_seconds)
-            peer_deadline = peer.since + (own.deadline - own.start)
+            peer_deadline = peer.since + (own.deadline - own.start) - timedelta(seconds=PEER_READ_SECONDS)
             if now >= peer_deadline:
                 return PeerDecision(PEER_FAILED, f"its gate started first and stops waiting for this one at {peer_deadline.isoformat()}")
             if now >= window_end:
