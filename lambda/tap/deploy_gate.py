@@ -95,6 +95,7 @@ from tap.errors import UserFacingError
 from tap.jsonlog import get_logger
 from tap.lambda_context import LambdaContext
 from tap.properties import InvalidProperties
+from tap.transient import aws_error_code
 
 logger = get_logger("gate")
 
@@ -679,10 +680,6 @@ def decide(own: OwnGate, peer_region: str, peer: GatePosition, now: datetime, ba
     return PeerDecision(PEER_DONE, f"it is not deploying this release (stack {peer.stack_status}, gate {peer.gate_status})")
 
 
-def _error_code(e: BaseException) -> str:
-    return str(e.response.get("Error", {}).get("Code", "")) if isinstance(e, ClientError) else ""
-
-
 def await_peer_gate(props: GateProperties, gate: GateRef, budget: Budget, deps: Dependencies, state: _Bake, bake_seconds: float) -> str:
     """After a clean bake: answer only once the other region's outcome is known (see the module
     docstring). Returns the note for the reason; raises GateFailed when the other region failed,
@@ -703,7 +700,7 @@ def await_peer_gate(props: GateProperties, gate: GateRef, budget: Budget, deps: 
             stack = stack or find_stack_instance(client, props.peer_stackset_name)
             view = decide(own, region, read_position(client, stack, gate.logical_id), deps.now(), bake_seconds)
         except Exception as e:
-            if _error_code(e) in CONFIGURATION_ERRORS:
+            if aws_error_code(e) in CONFIGURATION_ERRORS:
                 raise GateFailed(f"deployment gate failed: this gate may not read the {region} stack ({_describe(e)}); fix its role") from e
             _log_read_error("could not read the other region's stack", e, region=region)
             unreadable, last_error = unreadable + 1, _describe(e)
