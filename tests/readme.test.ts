@@ -9,6 +9,7 @@ import { ROOT_TEMPLATE_NAME } from '../cfn/contract/layout';
 const root = path.join(__dirname, '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 const ciRun = fs.readFileSync(path.join(root, '.ci/run'), 'utf8');
+const templates = synthesize();
 const scripts = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 /** The lines of the first ```sh block under "## Quick start". */
@@ -39,7 +40,7 @@ describe('README', () => {
 });
 
 describe('README architecture', () => {
-  const waves = deploymentWaves(synthesize().get(ROOT_TEMPLATE_NAME) ?? {});
+  const waves = deploymentWaves(templates.get(ROOT_TEMPLATE_NAME) ?? {});
 
   test('GIVEN the wave table WHEN compared with the root template THEN it lists exactly the waves synth derives', () => {
     const rows = [...readme.matchAll(/^\| (\d+) \| ([A-Za-z, ]+) \| /gm)].map((m) => [Number(m[1]), m[2].split(', ').sort()]);
@@ -57,15 +58,15 @@ describe('README exports table', () => {
   test('GIVEN the templates WHEN the exports table is regenerated THEN the README holds exactly it', () => {
     const start = readme.indexOf(EXPORTS_MARKER);
     expect(start).toBeGreaterThanOrEqual(0);
-    const table = exportsTable(synthesize());
+    const table = exportsTable(templates);
     expect(readme.slice(start + EXPORTS_MARKER.length, start + EXPORTS_MARKER.length + table.length)).toBe(table);
-    expect(readmeWithExports(readme, synthesize())).toBe(readme);
+    expect(readmeWithExports(readme, templates)).toBe(readme);
   });
 
   test('GIVEN a README whose table is stale WHEN synth regenerates it THEN only the table changes', () => {
     const stale = readme.replace(/^\| `tap-\$\{EnvironmentSuffix\}-DatabaseSecurityGroupId` .*\n/m, '| old | row | - | gone |\n| another | stale | - | row |\n');
     expect(stale).not.toBe(readme);
-    expect(readmeWithExports(stale, synthesize())).toBe(readme);
+    expect(readmeWithExports(stale, templates)).toBe(readme);
   });
 });
 

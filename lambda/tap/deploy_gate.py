@@ -124,9 +124,7 @@ TIMED_OUT = "the function was about to time out before"
 NOT_FAILING = "not failing (possible rollback)"
 PEER_FAILURE_WHY = "the other region's deployment is unhealthy; failing here too so both regions roll back to the same release"
 PEER_WAIT_WHY = "failing so that both regions roll back to the same release instead of one keeping it"
-# A StackSet names each stack instance's stack StackSet-<StackSet name>-<UUID>
-# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html);
-# the root's nested stacks append -<logical ID>-<random>, so a full match finds the root only.
+# The UUID a StackSet appends to its stack instances' names (find_stack_instance).
 STACK_INSTANCE_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 STACKSET_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 
@@ -565,13 +563,12 @@ PEER_READ_SECONDS = 25.0
 SAME_OPERATION_SECONDS = 15 * 60
 # Errors that mean the gate's own role or request is wrong, not that the other region is down.
 CONFIGURATION_ERRORS = frozenset({"AccessDenied", "AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId"})
-LIVE_STACK_STATUSES = [
-    "CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE",
-    "DELETE_IN_PROGRESS", "DELETE_FAILED", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE",
-    "UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
-    "UPDATE_ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_IN_PROGRESS",
-    "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE",
-]  # fmt: skip
+
+
+def live_stack_statuses(client: aws.Client) -> list[str]:
+    """Every stack status but DELETE_COMPLETE, from the client's own API model: ListStacks would
+    otherwise page through 90 days of deleted stacks."""
+    return [s for s in client.meta.service_model.shape_for("StackStatus").enum if s != "DELETE_COMPLETE"]
 
 
 def _as_time(value: Any, what: str) -> datetime:
@@ -614,7 +611,7 @@ def find_stack_instance(client: aws.Client, stackset_name: str) -> str:
     nested stacks append -<logical ID>-<random>, so a full match finds the root only."""
     pattern = re.compile(f"StackSet-{re.escape(stackset_name)}-{STACK_INSTANCE_UUID}")
     found: list[str] = []
-    kwargs: dict[str, Any] = {"StackStatusFilter": LIVE_STACK_STATUSES}
+    kwargs: dict[str, Any] = {"StackStatusFilter": live_stack_statuses(client)}
     while True:
         page = client.list_stacks(**kwargs)
         for summary in page.get("StackSummaries") or []:

@@ -112,7 +112,7 @@ class Regions:
             "ParentId": "arn:x",
         }
         self.peer_cfn_stub.add_response(
-            "list_stacks", {"StackSummaries": [*summaries, nested]}, {"StackStatusFilter": deploy_gate.LIVE_STACK_STATUSES}
+            "list_stacks", {"StackSummaries": [*summaries, nested]}, {"StackStatusFilter": deploy_gate.live_stack_statuses(self.peer_cfn)}
         )
 
     def peer(self, stack_status: str, gate_status: str, since: datetime, updated: datetime = UPDATE_START) -> None:
@@ -337,15 +337,17 @@ def test_given_the_paged_stack_list_then_the_root_stack_instance_is_found_on_a_l
         "ParentId": "arn:parent",
     }
     root = {"StackName": PEER_STACK, "CreationTime": OWN_START, "StackStatus": "UPDATE_COMPLETE"}
-    live = {"StackStatusFilter": deploy_gate.LIVE_STACK_STATUSES}
+    live = {"StackStatusFilter": deploy_gate.live_stack_statuses(client)}
     stubber.add_response("list_stacks", {"StackSummaries": [other, prefix], "NextToken": "t"}, live)
     stubber.add_response("list_stacks", {"StackSummaries": [nested, root]}, {**live, "NextToken": "t"})
     assert deploy_gate.find_stack_instance(client, STACKSET) == PEER_STACK
 
 
-def test_the_stack_list_leaves_out_only_deleted_stacks() -> None:
-    assert "DELETE_COMPLETE" not in deploy_gate.LIVE_STACK_STATUSES
-    assert {"UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_COMPLETE"} <= set(deploy_gate.LIVE_STACK_STATUSES)
+def test_the_stack_list_leaves_out_only_deleted_stacks(stub) -> None:
+    client, _ = stub("cloudformation", PEER_REGION)
+    statuses = deploy_gate.live_stack_statuses(client)
+    assert "DELETE_COMPLETE" not in statuses
+    assert {"UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_COMPLETE"} <= set(statuses)
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,9 @@
  * every package the lock file marks dev-only (`"dev": true`) is refused when
  * anything resolves it, and hidden from the TypeScript compiler. The program is
  * compiled as `pulumi up` compiles it (node_modules/@pulumi/pulumi/cmd/run/run.js):
- * Pulumi's vendored ts-node, type-checking (its default), with the project's
- * tsconfig.json and the project's own `typescript` (a runtime dependency:
+ * the ts-node and TypeScript Pulumi's own tsutils picks (its vendored ts-node,
+ * the project's `typescript`), type-checking (its default), with the project's
+ * tsconfig.json (`typescript` is a runtime dependency:
  * Pulumi's vendored TypeScript 3.8 cannot compile this code). So a type error,
  * or a type library that only a dev install has (TS2688), fails here as it
  * would fail `pulumi up`. Pulumi runs under mocks; prints one JSON line:
@@ -28,22 +29,22 @@ function lockKey(file) {
   return end < 0 ? undefined : rel.slice(0, end + 1).join('/');
 }
 
-const refused = new Set();
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  const file = resolve.call(this, request, parent, ...rest);
-  const key = path.isAbsolute(file) ? lockKey(file) : undefined;
-  if (key !== undefined && lock[key] !== undefined && lock[key].dev === true) {
-    refused.add(key);
-    throw new Error(`${request} (${key}) is a devDependency-only package: npm install --omit=dev leaves it out (required from ${parent && parent.filename})`);
-  }
-  return file;
-};
-
 const isDevOnly = (file) => {
   const key = path.isAbsolute(file) ? lockKey(file) : undefined;
   return key !== undefined && lock[key] !== undefined && lock[key].dev === true;
 };
+
+const refused = new Set();
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, parent, ...rest) {
+  const file = resolve.call(this, request, parent, ...rest);
+  if (isDevOnly(file)) {
+    refused.add(lockKey(file));
+    throw new Error(`${request} (${lockKey(file)}) is a devDependency-only package: npm install --omit=dev leaves it out (required from ${parent && parent.filename})`);
+  }
+  return file;
+};
+
 // The compiler reads type libraries from disk, not through require: hide the dev-only ones from it.
 const ts = require('typescript');
 const sys = ts.sys;
@@ -58,13 +59,9 @@ sys.getDirectories = (p) => getDirectories(p).filter((d) => !isDevOnly(path.reso
 const readDirectory = sys.readDirectory;
 sys.readDirectory = (...args) => readDirectory(...args).filter((f) => !isDevOnly(path.resolve(f)));
 
-require(path.join(ROOT, 'node_modules', '@pulumi', 'pulumi', 'vendor', 'ts-node@7.0.1')).register({
-  compiler: path.join(ROOT, 'node_modules', 'typescript'),
-  project: path.join(ROOT, 'tsconfig.json'),
-  transpileOnly: false,
-  compilerOptions: {},
-  cache: false,
-});
+// The ts-node and TypeScript `pulumi up` picks (its own choice, with the dev-only packages refused above).
+const { tsnodeRequire, typescriptRequire } = require('@pulumi/pulumi/tsutils').typeScriptRequireStrings();
+require(tsnodeRequire).register({ compiler: typescriptRequire, project: path.join(ROOT, 'tsconfig.json'), transpileOnly: false, compilerOptions: {}, cache: false });
 
 async function main() {
   const pulumi = require('@pulumi/pulumi');
